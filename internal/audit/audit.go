@@ -30,12 +30,23 @@ type Entry struct {
 	Details map[string]any
 }
 
+// Log appends to and verifies the trail. It holds the checkpoint key, which
+// is kept outside the database (a file in the data folder, or a secret
+// given by flag or environment).
+type Log struct {
+	key []byte
+}
+
+// New returns a Log that authenticates checkpoints with key (32 bytes or
+// more).
+func New(key []byte) *Log { return &Log{key: key} }
+
 // Record appends e to the trail inside tx, so the entry exists exactly
 // when the change does.
 //
-// NOTE: placeholder until the chained implementation lands (see the audit
-// issue note); the signature is final.
-func Record(ctx context.Context, tx *store.Tx, e Entry) error {
+// NOTE: placeholder until the chained implementation lands; the signature
+// is final.
+func (l *Log) Record(ctx context.Context, tx *store.Tx, e Entry) error {
 	a := authz.ActorFrom(ctx)
 	var userID, orgID, actorName, addr string
 	if a != nil {
