@@ -104,23 +104,19 @@ func allowed(a *Actor, act Action, t Target) bool {
 	case AuditView:
 		return admin || (authority && a.Has(AuthorityAdmin, AuthorityAnalyst) && (own || serves(a, t, nil)))
 	case RiskView:
-		if own {
-			return !authority && a.Has(OperatorAdmin, RiskManager, ReadOnly)
-		}
-		return authority && a.Has(AuthorityAdmin, AuthorityAnalyst) && serves(a, t, []LinkRole{SectoralAuthority})
+		return (own && !authority && a.Has(OperatorAdmin, RiskManager, ReadOnly)) ||
+			(authority && a.Has(AuthorityAdmin, AuthorityAnalyst) && serves(a, t, []LinkRole{SectoralAuthority}))
 	case RiskEdit:
 		return own && !authority && a.Has(RiskManager)
 	case RiskReview:
-		return !own && authority && a.Has(AuthorityAnalyst) && serves(a, t, []LinkRole{SectoralAuthority})
+		return authority && a.Has(AuthorityAnalyst) && serves(a, t, []LinkRole{SectoralAuthority})
 	case IncidentView:
-		if own {
-			return !authority && a.Has(OperatorAdmin, RiskManager, IncidentNotifier, ReadOnly)
-		}
-		return authority && a.Has(AuthorityAdmin, AuthorityAnalyst, Observer) && serves(a, t, nil)
+		return (own && !authority && a.Has(OperatorAdmin, RiskManager, IncidentNotifier, ReadOnly)) ||
+			(authority && a.Has(AuthorityAdmin, AuthorityAnalyst, Observer) && serves(a, t, nil))
 	case IncidentNotify:
 		return own && !authority && a.Has(IncidentNotifier)
 	case IncidentHandle:
-		return !own && authority && a.Has(AuthorityAnalyst) && serves(a, t, nil)
+		return authority && a.Has(AuthorityAnalyst) && serves(a, t, nil)
 	case ModelEdit:
 		return authority && own && a.Has(AuthorityAdmin, AuthorityAnalyst)
 	}
