@@ -18,10 +18,10 @@ const (
 )
 
 var targets = map[string]Target{
-	"opA": {OrgID: opA, OrgKind: OES, Links: []Link{{nca, SectoralAuthority, "energy"}, {nca, SPOCLink, "energy"}, {cert, CSIRTLink, "energy"}}},
-	"opB": {OrgID: opB, OrgKind: OES, Links: []Link{{nca, SectoralAuthority, "transport"}, {cert, CSIRTLink, "transport"}}},
-	"opC": {OrgID: opC, OrgKind: DSP},
-	"nca": {OrgID: nca, OrgKind: NCA},
+	"opA":  {OrgID: opA, OrgKind: OES, Links: []Link{{nca, SectoralAuthority, "energy"}, {nca, SPOCLink, "energy"}, {cert, CSIRTLink, "energy"}}},
+	"opB":  {OrgID: opB, OrgKind: OES, Links: []Link{{nca, SectoralAuthority, "transport"}, {cert, CSIRTLink, "transport"}}},
+	"opC":  {OrgID: opC, OrgKind: DSP},
+	"nca":  {OrgID: nca, OrgKind: NCA},
 	"cert": {OrgID: cert, OrgKind: CSIRT},
 	"plat": {OrgID: plat, OrgKind: OtherAuthority},
 }

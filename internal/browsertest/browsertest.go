@@ -106,7 +106,7 @@ func Close() {
 	}
 }
 
-// Screenshot saves a full-page PNG as a test artefact under
+// Screenshot saves a full-page PNG (quality 100 means PNG to chromedp) as a test artefact under
 // $NISDUC_ARTIFACTS (default testdata/artifacts in the package folder).
 func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
@@ -117,7 +117,7 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("artefacts folder: %v", err)
 	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -282,7 +282,13 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // View runs fn in a read-only transaction on the reader pool, so that its
 // queries see one snapshot.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	stx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.Dialect == Postgres})
+	opts := &sql.TxOptions{}
+	if db.Dialect == Postgres {
+		// REPEATABLE READ: every query of fn sees the same snapshot (READ
+		// COMMITTED would take a new one per statement).
+		opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	stx, err := db.read.BeginTx(ctx, opts)
 	if err != nil {
 		return errs.Wrap(err, "begin read")
 	}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/nisduc/nisduc/internal/browsertest"
+	"github.com/nisduc/nisduc/internal/demo"
+)
+
+// A new user's first journey, in a real browser against `nisduc serve
+// --demo`: sign in as a demo operator, see the dashboard, open the
+// directory, try a foreign operator's page and be refused.
+func TestBrowserOperatorJourney(t *testing.T) {
+	ctx := browsertest.Context(t, 90*time.Second)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if code, _, errOut := cli(t, "", "demo", "--data", dataDir); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	creds, err := demo.ReadCredentials(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := cli(t, "", "org", "list", "--kind", "OES", "--format", "json", "--data", dataDir)
+	var oes []struct {
+		ID        string `json:"id"`
+		ShortName string `json:"short_name"`
+		Name      string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(out), &oes); err != nil || len(oes) < 2 {
+		t.Fatalf("operators: %v\n%s", err, out)
+	}
+	// The operator administrator of the first operator, and another operator.
+	var me demo.Credential
+	var mine, foreign = oes[0], oes[1]
+	for _, c := range creds.Users {
+		if c.Org == mine.ShortName && strings.Contains(strings.Join(rolesOf(c), ","), "operator_admin") {
+			me = c
+		}
+	}
+	if me.Email == "" {
+		t.Fatalf("no operator admin for %s in the demo credentials", mine.ShortName)
+	}
+	base, _ := startServe(t, "--demo", "--data", dataDir)
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", me.Email),
+		chromedp.SendKeys("#password", me.Password),
+		chromedp.Submit("#password"),
+	); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	// Signed in, the header shows who is signed in.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("header .who")); err != nil {
+		browsertest.Screenshot(t, ctx, "operator-login-failed")
+		t.Fatalf("after sign-in: %v", err)
+	}
+	h1, err := chromedp.Run(ctx, chromedp.Text("h1"))
+	if err != nil || !strings.Contains(h1, "Welcome") {
+		t.Fatalf("dashboard heading %q, %v", h1, err)
+	}
+	body, _ := chromedp.Run(ctx, chromedp.Text("main"))
+	if !strings.Contains(body, mine.Name) {
+		t.Fatalf("dashboard does not show the user's organisation %q:\n%s", mine.Name, body)
+	}
+	browsertest.Screenshot(t, ctx, "operator-dashboard")
+
+	// The directory: own organisation and the authorities, no other operator.
+	if err := chromedp.Do(ctx, chromedp.Click(`nav a[href="/orgs"]`), chromedp.WaitVisible("table")); err != nil {
+		t.Fatalf("directory: %v", err)
+	}
+	table, _ := chromedp.Run(ctx, chromedp.Text("table"))
+	if !strings.Contains(table, mine.ShortName) || strings.Contains(table, foreign.ShortName) {
+		t.Fatalf("directory as operator: want %s and not %s:\n%s", mine.ShortName, foreign.ShortName, table)
+	}
+	browsertest.Screenshot(t, ctx, "operator-directory")
+
+	// A foreign operator's page, typed in the address bar: refused.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/orgs/"+foreign.ID), chromedp.WaitVisible("h1")); err != nil {
+		t.Fatalf("foreign org: %v", err)
+	}
+	h1, _ = chromedp.Run(ctx, chromedp.Text("h1"))
+	text, _ := chromedp.Run(ctx, chromedp.Text("main"))
+	if !strings.Contains(h1, "403") || strings.Contains(text, foreign.Name) {
+		t.Fatalf("foreign operator page: heading %q; it must refuse and not show %q", h1, foreign.Name)
+	}
+	browsertest.Screenshot(t, ctx, "operator-foreign-refused")
+}
+
+func rolesOf(c demo.Credential) []string {
+	out := make([]string, len(c.Roles))
+	for i, r := range c.Roles {
+		out[i] = string(r)
+	}
+	return out
+}

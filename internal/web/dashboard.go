@@ -1,0 +1,73 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/nisduc/nisduc/internal/audit"
+	"github.com/nisduc/nisduc/internal/authz"
+	"github.com/nisduc/nisduc/internal/directory"
+	"github.com/nisduc/nisduc/internal/notify"
+)
+
+type kindCount struct {
+	Kind  authz.OrgKind
+	Count int
+}
+
+// dashboardData holds what each role's dashboard shows; sections that do
+// not apply to the viewer stay empty and are not rendered.
+type dashboardData struct {
+	Org         directory.Org
+	Links       []directory.Link // operators: who serves us
+	Served      directory.OrgPage
+	KindCounts  []kindCount // administrators: the directory at a glance
+	Recent      []audit.Record
+	Inbox       []notify.Notification
+	IsOperator  bool
+	IsAuthority bool
+	IsAdmin     bool
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	a := authz.ActorFrom(ctx)
+	d := dashboardData{IsAdmin: a.Has(authz.PlatformAdmin), IsAuthority: a.OrgKind.IsAuthority(), IsOperator: !a.OrgKind.IsAuthority()}
+	org, err := s.deps.Directory.GetOrg(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	d.Org = org
+	if d.IsOperator {
+		if d.Links, err = s.deps.Directory.LinksFor(ctx, a.OrgID); err != nil {
+			return err
+		}
+	}
+	if d.IsAuthority && !d.IsAdmin {
+		// The operators this authority serves (scope ServedBy): the
+		// directory list with kind filters gives them in one query.
+		pg, err := s.deps.Directory.ListOrgs(ctx, directory.OrgFilter{Kind: string(authz.OES), Limit: 10})
+		if err != nil {
+			return err
+		}
+		d.Served = pg
+	}
+	if d.IsAdmin {
+		for _, k := range authz.OrgKinds {
+			pg, err := s.deps.Directory.ListOrgs(ctx, directory.OrgFilter{Kind: string(k), Limit: 1})
+			if err != nil {
+				return err
+			}
+			d.KindCounts = append(d.KindCounts, kindCount{k, pg.Total})
+		}
+	}
+	if sc := authz.ScopeOf(a, authz.AuditView); !sc.None() {
+		if d.Recent, err = s.deps.Audit.List(ctx, s.deps.DB, audit.Filter{Scope: sc, Limit: 8}); err != nil {
+			return err
+		}
+	}
+	if d.Inbox, err = s.deps.Notify.Inbox(ctx, a.UserID, 5); err != nil {
+		return err
+	}
+	s.render(w, r, "dashboard", s.newPage(r, "web.dashboard.title", d))
+	return nil
+}
