@@ -67,8 +67,8 @@ func TestBrowserOperatorJourney(t *testing.T) {
 		t.Fatalf("dashboard heading %q, %v", h1, err)
 	}
 	body, _ := chromedp.Run(ctx, chromedp.Text("main"))
-	if !strings.Contains(body, mine.Name) {
-		t.Fatalf("dashboard does not show the user's organisation %q:\n%s", mine.Name, body)
+	if !strings.Contains(body, mine.Name) || !strings.Contains(body, "Welcome to nisduc") {
+		t.Fatalf("dashboard does not show the user's organisation %q and the welcome message:\n%s", mine.Name, body)
 	}
 	browsertest.Screenshot(t, ctx, "operator-dashboard")
 

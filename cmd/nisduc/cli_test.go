@@ -1,7 +1,10 @@
 package main
 
 import (
+	"database/sql"
+
 	"encoding/json"
+	_ "modernc.org/sqlite"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,5 +167,36 @@ func TestFirstStartExplainsAdmin(t *testing.T) {
 	_, out := startServe(t, "--data", filepath.Join(t.TempDir(), "data"))
 	if !strings.Contains(out.String(), "nisduc user add --admin") {
 		t.Fatalf("first start did not explain how to create the administrator:\n%s", out.String())
+	}
+}
+
+// Someone with write access to the database file edits a past entry (past
+// the append-only trigger, as an attacker would): `audit verify` exits 1
+// and names the entry.
+func TestAuditVerifyFindsTampering(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if code, _, errOut := cli(t, "", "demo", "--data", dir); code != 0 {
+		t.Fatal(errOut)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "nisduc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DROP TRIGGER audit_log_no_update",
+		`UPDATE audit_log SET addr = '203.0.113.66' WHERE seq = 5`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	code, out, _ := cli(t, "", "audit", "verify", "--data", dir)
+	if code != 1 || !strings.Contains(out, "BROKEN after 4 good entries") {
+		t.Fatalf("verify after tampering: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, "", "audit", "verify", "--format", "json", "--data", dir)
+	if code != 1 || !strings.Contains(out, `"seq": 5`) {
+		t.Fatalf("verify --format json: exit %d\n%s", code, out)
 	}
 }

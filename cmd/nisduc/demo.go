@@ -9,7 +9,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/nisduc/nisduc/internal/demo"
+	"github.com/nisduc/nisduc/internal/directory"
 	"github.com/nisduc/nisduc/internal/errs"
+	"github.com/nisduc/nisduc/internal/i18n"
+	"github.com/nisduc/nisduc/internal/notify"
+	"github.com/nisduc/nisduc/internal/store"
 )
 
 // ensureDemo loads the demo data into an empty store (wiping it first with
@@ -29,6 +33,9 @@ func ensureDemo(ctx context.Context, e *env, a *app, reset bool) error {
 	if empty {
 		creds, err = demo.Load(cliContext(ctx), a.db, a.audit, a.dir, a.flags.data)
 		if err != nil {
+			return err
+		}
+		if err := welcome(ctx, a); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "Demo data loaded: %d users. Their passwords are random and kept in %s (mode 0600).\n",
@@ -62,4 +69,24 @@ func printLogins(e *env, creds demo.Credentials) {
 	}
 	tw.Flush()
 	fmt.Fprintln(e.stdout)
+}
+
+// welcome puts a first message in every demo user's inbox, in their
+// language, so that a newcomer sees the inbox at work.
+func welcome(ctx context.Context, a *app) error {
+	users, err := a.dir.ListAllUsers(cliContext(ctx), directory.UserFilter{})
+	if err != nil {
+		return err
+	}
+	inbox := notify.New(a.db, notify.Config{})
+	return a.db.Update(ctx, func(tx *store.Tx) error {
+		for _, u := range users {
+			m := notify.Message{UserID: u.ID, Kind: "platform.welcome", Link: "/",
+				Subject: i18n.T(u.Language, "cli.welcome.subject", u.Name), Body: i18n.T(u.Language, "cli.welcome.body")}
+			if err := inbox.Send(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -384,3 +384,42 @@ func (s *Service) SecondFactorRequired(ctx context.Context, a *authz.Actor) (boo
 	}
 	return strings.TrimSpace(strings.ToLower(v)) == "true", nil
 }
+
+// SetRequireTOTPAll turns on or off the setting that requires a second
+// factor of every user (administrators and authorities always need one).
+// Only a platform administrator (or the command line) may change it.
+//
+// Errors: Unauthenticated, Forbidden.
+func (s *Service) SetRequireTOTPAll(ctx context.Context, on bool) error {
+	a := authz.ActorFrom(ctx)
+	if err := authz.Check(a, authz.SettingsAdmin, authz.Target{}); err != nil {
+		return err
+	}
+	v := "false"
+	if on {
+		v = "true"
+	}
+	return s.db.Update(ctx, func(tx *store.Tx) error {
+		// ON CONFLICT … DO UPDATE is the same on SQLite and PostgreSQL.
+		if _, err := tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			SettingRequireTOTPAll, v, tx.Now); err != nil {
+			return err
+		}
+		return s.log.Record(ctx, tx, audit.Entry{Action: "settings.update", ObjectType: "setting", ObjectID: SettingRequireTOTPAll,
+			Details: map[string]any{"value": v}})
+	})
+}
+
+// RequireTOTPAll reports the setting's current value.
+func (s *Service) RequireTOTPAll(ctx context.Context) (bool, error) {
+	var v string
+	err := s.db.QueryRow(ctx, `SELECT value FROM settings WHERE key = ?`, SettingRequireTOTPAll).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, errs.Wrap(err, "settings")
+	}
+	return strings.TrimSpace(strings.ToLower(v)) == "true", nil
+}

@@ -103,9 +103,13 @@ func scopeSQL(sc authz.Scope) (sqlText string, args []any, ok bool) {
 		args = append(args, ks...)
 	}
 	if sc.ServedBy != "" {
-		q := `EXISTS (SELECT 1 FROM org_sectors os JOIN supervision_links l
-			ON l.sector = os.sector AND (l.subsector = '' OR l.subsector = os.subsector)
-			WHERE os.org_id = o.id AND l.country = o.country AND l.authority_org_id = ?`
+		// Not correlated with the outer row: the database builds the set of
+		// served organisations once instead of probing it per row.
+		q := `o.id IN (SELECT os.org_id FROM org_sectors os
+			JOIN organizations so ON so.id = os.org_id
+			JOIN supervision_links l ON l.sector = os.sector AND (l.subsector = '' OR l.subsector = os.subsector)
+				AND l.country = so.country
+			WHERE l.authority_org_id = ?`
 		args = append(args, sc.ServedBy)
 		if sc.LinkRoles != nil {
 			q += " AND l.role IN (" + store.In(len(sc.LinkRoles)) + ")"
@@ -146,14 +150,16 @@ func coveringPrefixes(p netip.Prefix) []any {
 // searchSQL is the condition for a search query.
 func searchSQL(q string) (string, []any) {
 	like := "%" + escapeLike(strings.ToLower(q)) + "%"
+	// Child-table matches are uncorrelated IN sets: built once (through
+	// the asn and prefix indexes) rather than probed for every row.
 	or := []string{
 		`lower(o.name) LIKE ? ESCAPE '\'`,
 		`lower(o.short_name) LIKE ? ESCAPE '\'`,
-		`EXISTS (SELECT 1 FROM org_domains d WHERE d.org_id = o.id AND d.domain LIKE ? ESCAPE '\')`,
+		`o.id IN (SELECT d.org_id FROM org_domains d WHERE d.domain LIKE ? ESCAPE '\')`,
 	}
 	args := []any{like, like, like}
 	if n, key := ParseASN(q); key == "" {
-		or = append(or, `EXISTS (SELECT 1 FROM org_asns a WHERE a.org_id = o.id AND a.asn = ?)`)
+		or = append(or, `o.id IN (SELECT a.org_id FROM org_asns a WHERE a.asn = ?)`)
 		args = append(args, int64(n))
 	}
 	var p netip.Prefix
@@ -165,7 +171,7 @@ func searchSQL(q string) (string, []any) {
 	}
 	if p.IsValid() && p.Bits() > 0 {
 		c := coveringPrefixes(p)
-		or = append(or, `EXISTS (SELECT 1 FROM org_prefixes p WHERE p.org_id = o.id AND p.prefix IN (`+store.In(len(c))+`))`)
+		or = append(or, `o.id IN (SELECT p.org_id FROM org_prefixes p WHERE p.prefix IN (`+store.In(len(c))+`))`)
 		args = append(args, c...)
 	}
 	return "(" + strings.Join(or, " OR ") + ")", args
@@ -216,7 +222,7 @@ func (s *Service) ListOrgs(ctx context.Context, f OrgFilter) (OrgPage, error) {
 		if _, ok := SectorByCode(sec); !ok {
 			v.add("sector", "dir.err.sector", clip(f.Sector))
 		}
-		c.add("EXISTS (SELECT 1 FROM org_sectors fs WHERE fs.org_id = o.id AND (fs.sector = ? OR fs.subsector = ?))", sec, sec)
+		c.add("o.id IN (SELECT fs.org_id FROM org_sectors fs WHERE fs.sector = ? OR fs.subsector = ?)", sec, sec)
 	}
 	limit := f.Limit
 	switch {

@@ -140,6 +140,9 @@ func routeMatrix() map[string][]probe {
 			{path: "/audit?org={opC}", allow: []string{"admin"}},
 		},
 
+		"GET /settings":  {{path: "/settings", allow: []string{"admin"}}},
+		"POST /settings": {{path: "/settings", form: "", allow: []string{"admin"}}},
+
 		// JSON API.
 		"GET /api/v1/openapi.json":   {{path: "/api/v1/openapi.json", allow: withAnon}},
 		"GET /api/v1/me":             {{path: "/api/v1/me", allow: everyone}},

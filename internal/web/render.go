@@ -227,7 +227,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	p := s.newPage(r, "err.title", nil)
+	p := s.newPage(r, "err.title."+string(e.Code), nil)
 	p.Err = e
 	msg := i18n.T(lang, "err."+string(e.Code))
 	if e.Code != errs.Internal && e.Message != "" && e.Key == "" && e.Code != errs.Forbidden {

@@ -105,8 +105,10 @@ func (s *Server) registerRoutes() {
 	s.handle("POST", "/supervision/{id}/delete", Signed, s.supervisionRemove)
 	s.handle("GET", "/directory/export", Signed, s.directoryExport)
 
-	// Audit
+	// Audit, settings
 	s.handle("GET", "/audit", Signed, s.auditPage)
+	s.handle("GET", "/settings", Signed, s.settingsPage)
+	s.handle("POST", "/settings", Signed, s.settingsSave)
 
 	s.registerAPI()
 }
