@@ -3,6 +3,11 @@ package directory
 import (
 	"slices"
 	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"github.com/nisduc/nisduc/internal/i18n"
 )
 
 // iso3166 is the ISO 3166-1 alpha-2 list of officially assigned codes (249,
@@ -55,5 +60,28 @@ func Countries() []string {
 // (upper case).
 func ValidCountry(code string) bool { return countrySet[code] }
 
-// CountryLabel is the country's name in lang (the code when unknown).
-func CountryLabel(lang, code string) string { return labelOr(lang, "dir.country."+code, code) }
+// CountryLabel is the country's name in lang (the code when unknown). The
+// names come from the Unicode CLDR through golang.org/x/text, so the
+// project keeps no translated country list of its own.
+func CountryLabel(lang, code string) string {
+	r, err := language.ParseRegion(code)
+	if err != nil {
+		return code
+	}
+	namer, ok := regionNamers[i18n.Supported(lang)]
+	if !ok {
+		return code
+	}
+	if n := namer.Name(r); n != "" {
+		return n
+	}
+	return code
+}
+
+var regionNamers = func() map[string]display.Namer {
+	m := map[string]display.Namer{}
+	for _, l := range i18n.Languages {
+		m[l] = display.Regions(language.MustParse(l))
+	}
+	return m
+}()

@@ -22,16 +22,16 @@ type vocab struct {
 func (s *Server) vocab(lang string) vocab {
 	var v vocab
 	for _, k := range authz.OrgKinds {
-		v.Kinds = append(v.Kinds, option{string(k), s.t(lang, "web.kind."+string(k))})
+		v.Kinds = append(v.Kinds, option{string(k), s.t(lang, "dir.kind."+string(k))})
 	}
 	for _, c := range directory.Categories {
-		v.Categories = append(v.Categories, option{c, s.t(lang, "web.category."+c)})
+		v.Categories = append(v.Categories, option{c, s.t(lang, "dir.category."+c)})
 	}
 	for _, c := range directory.SizeClasses {
-		v.Sizes = append(v.Sizes, option{c, s.t(lang, "web.size."+c)})
+		v.Sizes = append(v.Sizes, option{c, s.t(lang, "dir.size."+c)})
 	}
 	for _, c := range directory.ContactRoles {
-		v.ContactRoles = append(v.ContactRoles, option{c, s.t(lang, "web.contact."+c)})
+		v.ContactRoles = append(v.ContactRoles, option{c, s.t(lang, "dir.contact_role."+c)})
 	}
 	for _, c := range directory.Countries() {
 		v.Countries = append(v.Countries, option{c, c + " — " + directory.CountryLabel(lang, c)})
@@ -40,7 +40,7 @@ func (s *Server) vocab(lang string) vocab {
 		v.Models = append(v.Models, option{m, directory.ModelLabel(lang, m)})
 	}
 	for _, r := range authz.LinkRoles {
-		v.LinkRoles = append(v.LinkRoles, option{string(r), s.t(lang, "web.linkrole."+string(r))})
+		v.LinkRoles = append(v.LinkRoles, option{string(r), s.t(lang, "dir.link_role."+string(r))})
 	}
 	for _, sec := range directory.AllSectors() {
 		label := sec.Label(lang)

@@ -315,7 +315,7 @@ func (p *page) SectorLabel(code string) string   { return directory.SectorLabel(
 func (p *page) EntityLabel(code string) string   { return directory.EntityTypeLabel(p.Lang, code) }
 func (p *page) CountryLabel(code string) string  { return directory.CountryLabel(p.Lang, code) }
 func (p *page) ModelLabel(code string) string    { return directory.ModelLabel(p.Lang, code) }
-func (p *page) KindLabel(k authz.OrgKind) string { return i18n.T(p.Lang, "web.kind."+string(k)) }
+func (p *page) KindLabel(k authz.OrgKind) string { return i18n.T(p.Lang, "dir.kind."+string(k)) }
 
 // setRetryAfter tells a throttled client when to come back.
 func setRetryAfter(w http.ResponseWriter, err error) {
