@@ -170,11 +170,14 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) error {
 	a := authz.ActorFrom(r.Context())
+	// Check the range before multiplying: a huge day count would overflow
+	// the duration into a short (or negative) one.
 	days, err := strconv.Atoi(r.PostFormValue("days"))
-	if err != nil {
-		days = 0
+	if err != nil || days < 1 || days > 366 {
+		days = -1
 	}
-	secret, tok, err := s.deps.Auth.CreateToken(r.Context(), a.UserID, r.PostFormValue("name"), time.Duration(days)*24*time.Hour)
+	ttl := time.Duration(days) * 24 * time.Hour
+	secret, tok, err := s.deps.Auth.CreateToken(r.Context(), a.UserID, r.PostFormValue("name"), ttl)
 	if err != nil {
 		if !errs.Is(err, errs.Invalid) {
 			return err

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -134,9 +136,44 @@ func (s *Server) apiOrgList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// readOrgInput reads an organisation body with the directory's strict
+// parser, so that problems are named by their JSON path
+// ("contacts[1].email", not "contacts.email") and AS numbers may be given
+// as numbers, as the API answers them, or as strings.
+func readOrgInput(r *http.Request) (directory.OrgInput, error) {
+	if !jsonContentType(r.Header.Get("Content-Type")) {
+		return directory.OrgInput{}, errs.Field("Content-Type", "must be application/json")
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 4<<20))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return directory.OrgInput{}, errs.Field("body", "larger than %d bytes", mbe.Limit)
+	case err != nil:
+		return directory.OrgInput{}, errs.Field("body", "%v", err)
+	case len(bytes.TrimSpace(data)) == 0:
+		return directory.OrgInput{}, errs.Field("body", "empty body; a JSON object is expected")
+	}
+	in, err := directory.ParseOrgInput(data)
+	return in, bodyNotDocument(err)
+}
+
+// bodyNotDocument names the whole input "body", as decodeJSON does, where
+// the directory's parser says "document".
+func bodyNotDocument(err error) error {
+	if e, ok := err.(*errs.Error); ok {
+		for i := range e.Fields {
+			if e.Fields[i].Field == "document" {
+				e.Fields[i].Field = "body"
+			}
+		}
+	}
+	return err
+}
+
 func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request) error {
-	var in directory.OrgInput
-	if err := decodeJSON(r, &in); err != nil {
+	in, err := readOrgInput(r)
+	if err != nil {
 		return err
 	}
 	o, err := s.deps.Directory.CreateOrg(r.Context(), in)
@@ -184,11 +221,9 @@ func (s *Server) apiOrgPatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errs.Wrap(err, "encode patch")
 	}
-	var in directory.OrgInput
-	dec := json.NewDecoder(bytes.NewReader(merged))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return errs.Field("body", "%v", err)
+	in, err := directory.ParseOrgInput(merged)
+	if err != nil {
+		return bodyNotDocument(err)
 	}
 	o, err := s.deps.Directory.UpdateOrg(r.Context(), cur.ID, in)
 	if err != nil {
@@ -306,7 +341,7 @@ func (s *Server) apiDirectoryExport(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) apiDirectoryImport(w http.ResponseWriter, r *http.Request) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
+	if !jsonContentType(r.Header.Get("Content-Type")) {
 		return errs.Field("Content-Type", "must be application/json")
 	}
 	res, err := s.deps.Directory.Import(r.Context(), http.MaxBytesReader(w, r.Body, 64<<20))
@@ -437,6 +472,13 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	var in tokenInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
+	}
+	// Checked here, in days, before the multiplication could overflow and
+	// wrap around to a valid duration.
+	if maxDays := int(auth.MaxTokenTTL / (24 * time.Hour)); in.TTLDays < 0 {
+		return errs.FieldKey("ttl_days", "auth.token.ttl_invalid")
+	} else if in.TTLDays > maxDays {
+		return errs.FieldKey("ttl_days", "auth.token.ttl_too_long", maxDays)
 	}
 	ttl := time.Duration(in.TTLDays) * 24 * time.Hour
 	secret, tok, err := s.deps.Auth.CreateToken(r.Context(), authz.ActorFrom(r.Context()).UserID, in.Name, ttl)

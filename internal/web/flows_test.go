@@ -170,3 +170,17 @@ func TestTemplateKeysExist(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Unknown API paths and wrong methods answer in JSON, like every API error.
+func TestAPIUnknownRoutesAnswerJSON(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	c := f.client("admin")
+	resp, body := f.do(c, "GET", "/api/v1/nothing-here", "", "")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `"code": "not_found"`) {
+		t.Fatalf("unknown API path: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.do(c, "PUT", "/api/v1/me", "application/json", "{}")
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" || !strings.Contains(body, "method_not_allowed") {
+		t.Fatalf("wrong method: %d Allow=%q %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+}

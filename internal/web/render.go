@@ -251,7 +251,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeJSON reads a JSON request body strictly: unknown fields and
 // trailing data are errors naming what is wrong.
 func decodeJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+	if !jsonContentType(r.Header.Get("Content-Type")) {
 		return errs.Field("Content-Type", "must be application/json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 4<<20))
@@ -264,7 +264,11 @@ func decodeJSON(r *http.Request, v any) error {
 		case errors.As(err, &se):
 			return errs.Field("body", "malformed JSON at byte %d", se.Offset)
 		case errors.As(err, &te):
-			return errs.Field(te.Field, "must be %s, not %s", te.Type.String(), te.Value)
+			field := te.Field
+			if field == "" {
+				field = "body" // the body itself has the wrong type (e.g. an array)
+			}
+			return errs.Field(field, "must be %s, not %s", te.Type.String(), te.Value)
 		case errors.As(err, &mbe):
 			return errs.Field("body", "larger than %d bytes", mbe.Limit)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -324,4 +328,15 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 		secs = max(1, int(d.Seconds()+0.999))
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
+}
+
+// jsonContentType accepts an absent Content-Type, application/json and the
+// application/*+json types (such as application/merge-patch+json).
+func jsonContentType(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }

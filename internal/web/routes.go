@@ -111,6 +111,33 @@ func (s *Server) registerRoutes() {
 	s.handle("POST", "/settings", Signed, s.settingsSave)
 
 	s.registerAPI()
+	// Anything else under /api/ answers in JSON too, not with ServeMux's
+	// plain text. It is not a route (it serves no data), so the
+	// authorization matrix does not list it.
+	s.mux.HandleFunc("/api/", s.apiNoRoute)
+}
+
+// apiNoRoute answers 405 (with Allow) when the path exists for other
+// methods, 404 otherwise.
+func (s *Server) apiNoRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		var body apiError
+		body.Error.Code = "method_not_allowed"
+		body.Error.Message = "method " + r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")
+		body.Error.RequestID = requestID(r.Context())
+		writeJSON(w, http.StatusMethodNotAllowed, body)
+		return
+	}
+	s.renderError(w, r, errs.E(errs.NotFound, "no API endpoint %s", r.URL.Path))
 }
 
 // authenticate resolves the actor of r (session cookie, or bearer token on
