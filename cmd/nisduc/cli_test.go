@@ -162,11 +162,25 @@ func TestCLIUsageErrors(t *testing.T) {
 }
 
 // Without --demo nothing is invented: the first start explains how to
-// create the first administrator.
+// create the first administrator, and following its words works.
 func TestFirstStartExplainsAdmin(t *testing.T) {
-	_, out := startServe(t, "--data", filepath.Join(t.TempDir(), "data"))
-	if !strings.Contains(out.String(), "nisduc user add --admin") {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, out := startServe(t, "--data", dir)
+	if !strings.Contains(out.String(), "nisduc user add --admin") || !strings.Contains(out.String(), "nisduc org add") {
 		t.Fatalf("first start did not explain how to create the administrator:\n%s", out.String())
+	}
+	code, o, errOut := cli(t, "", "org", "add", "--short-name", "ops", "--name", "Platform operations", "--kind", "other_authority",
+		"--country", "LU", "--timezone", "Europe/Luxembourg", "--data", dir)
+	if code != 0 || !strings.Contains(o, "organisation ops created") {
+		t.Fatalf("org add: %d %s %s", code, o, errOut)
+	}
+	code, _, errOut = cli(t, "", "org", "add", "--short-name", "x", "--kind", "bank", "--country", "ZZ", "--timezone", "Nowhere", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "short_name") || !strings.Contains(errOut, "kind") || !strings.Contains(errOut, "country") || !strings.Contains(errOut, "timezone") {
+		t.Fatalf("org add with bad fields: exit %d, want every field named:\n%s", code, errOut)
+	}
+	code, o, errOut = cli(t, "a long and unusual passphrase 7\n", "user", "add", "--admin", "--org", "ops", "--email", "admin@example.org", "--name", "Ada Admin", "--data", dir)
+	if code != 0 || !strings.Contains(o, "admin@example.org") {
+		t.Fatalf("user add --admin: %d %s %s", code, o, errOut)
 	}
 }
 

@@ -110,7 +110,7 @@ func storeName(f *storeFlags) string {
 
 func cmdOrg(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("org needs a subcommand: list, show, import or export")
+		return usagef("org needs a subcommand: list, show, add, import or export")
 	}
 	sub, args := args[0], args[1:]
 	var f storeFlags
@@ -229,6 +229,43 @@ func cmdOrg(ctx context.Context, e *env, args []string) error {
 			p("Served by", fmt.Sprintf("%s %s (%s %s%s, %s)", l.Role, l.AuthorityShortName, l.Country, l.Sector, strings.TrimPrefix(" "+l.Subsector, " "), l.Model))
 		}
 		return w.Flush()
+	case "add":
+		var in directory.OrgInput
+		fs.StringVar(&in.ShortName, "short-name", "", "short name: 2–32 letters, digits, - or _ (used with --org)")
+		fs.StringVar(&in.Name, "name", "", "full name")
+		kind := fs.String("kind", "", "OES, DSP, NCA, SPOC, CSIRT, DPA, crisis_centre or other_authority")
+		fs.StringVar(&in.Country, "country", "", "ISO 3166-1 alpha-2 code, e.g. LU")
+		fs.StringVar(&in.TimeZone, "timezone", "", "IANA time zone, e.g. Europe/Luxembourg")
+		fs.StringVar(&in.Category, "nis2-category", "", "essential or important (operators)")
+		var sectors multiFlag
+		fs.Var(&sectors, "sector", "sector or sub-sector code, optionally :ENTITY_TYPE (repeatable), e.g. energy/electricity:tso")
+		format := fs.String("format", "table", "table or json")
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		in.Kind = authz.OrgKind(*kind)
+		for _, sc := range sectors {
+			code, et, _ := strings.Cut(sc, ":")
+			sec := directory.OrgSector{Sector: code, EntityType: et}
+			if parent, _, ok := strings.Cut(code, "/"); ok {
+				sec.Sector, sec.Subsector = parent, code
+			}
+			in.Sectors = append(in.Sectors, sec)
+		}
+		a, err := open(ctx, e, &f, auth.Config{})
+		if err != nil {
+			return err
+		}
+		defer a.db.Close()
+		o, err := a.dir.CreateOrg(cliContext(ctx), in)
+		if err != nil {
+			return err
+		}
+		if *format == "json" {
+			return output{w: e.stdout}.json(o)
+		}
+		fmt.Fprintf(e.stdout, "organisation %s created (id %s)\n", o.ShortName, o.ID)
+		return nil
 	case "export":
 		format := fs.String("format", "json", "document type: json (the nisduc directory format)")
 		outPath := fs.String("o", "", "write to this file instead of standard output")
@@ -283,7 +320,7 @@ func cmdOrg(ctx context.Context, e *env, args []string) error {
 			res.Created, res.Updated, res.Unchanged, res.LinksCreated, res.LinksUpdated)
 		return nil
 	}
-	return usagef("unknown subcommand %q: list, show, import or export", sub)
+	return usagef("unknown subcommand %q: list, show, add, import or export", sub)
 }
 
 func cmdUser(ctx context.Context, e *env, args []string) error {

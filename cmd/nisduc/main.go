@@ -44,7 +44,7 @@ func commands() []command {
 		{"serve", "run the web server and the job workers", cmdServe},
 		{"migrate", "apply database migrations", cmdMigrate},
 		{"demo", "load the demo organisations and users into an empty store", cmdDemo},
-		{"org", "organisations: list | show | import | export", cmdOrg},
+		{"org", "organisations: list | show | add | import | export", cmdOrg},
 		{"user", "users: add | list", cmdUser},
 		{"token", "API tokens: create", cmdToken},
 		{"audit", "audit trail: verify | list", cmdAudit},

@@ -146,10 +146,11 @@ func firstRun(ctx context.Context, e *env, a *app, demoMode bool) error {
 		return err
 	}
 	if len(admins) == 0 {
-		fmt.Fprintln(e.stdout, "This nisduc has no administrator yet. Create the first one with:")
-		fmt.Fprintln(e.stdout, "  nisduc user add --admin --org SHORTNAME --email you@example.org --name \"Your Name\"")
-		fmt.Fprintln(e.stdout, "(the password is read from the terminal, or from standard input when piped).")
-		fmt.Fprintln(e.stdout, "An organisation comes first: nisduc org import FILE, or try everything with: nisduc serve --demo")
+		fmt.Fprintln(e.stdout, "This nisduc has no administrator yet. Create the organisation that runs the platform, then its administrator:")
+		fmt.Fprintln(e.stdout, "  nisduc org add --short-name ops --name \"Platform operations\" --kind other_authority --country LU --timezone Europe/Luxembourg")
+		fmt.Fprintln(e.stdout, "  nisduc user add --admin --org ops --email you@example.org --name \"Your Name\"")
+		fmt.Fprintln(e.stdout, "(the password is read from the terminal, or from standard input when piped; add the same --data or --db as here).")
+		fmt.Fprintln(e.stdout, "A whole directory can be loaded with: nisduc org import FILE. To try everything first: nisduc serve --demo")
 	}
 	return nil
 }
