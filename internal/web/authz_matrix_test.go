@@ -131,6 +131,8 @@ func routeMatrix() map[string][]probe {
 		"POST /supervision":             {{path: "/supervision", form: "country=LU&sector=health&role=csirt&authority={cert}", allow: []string{"admin"}}},
 		"POST /supervision/{id}/delete": {{path: "/supervision/{link}/delete", allow: []string{"admin"}}},
 		"GET /directory/export":         {{path: "/directory/export", allow: []string{"admin"}}},
+		"GET /directory/import":         {{path: "/directory/import", allow: []string{"admin"}}},
+		"POST /directory/import":        {{path: "/directory/import", form: "", allow: []string{"admin"}}}, // no file: 422 for the admin
 
 		// Audit trail: administrators, and authorities for what they serve.
 		"GET /audit": {

@@ -3,6 +3,7 @@ package web
 import (
 	"html"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -182,5 +183,30 @@ func TestAPIUnknownRoutesAnswerJSON(t *testing.T) {
 	resp, body = f.do(c, "PUT", "/api/v1/me", "application/json", "{}")
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" || !strings.Contains(body, "method_not_allowed") {
 		t.Fatalf("wrong method: %d Allow=%q %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+}
+
+// The administrator imports a directory file from the browser; a broken
+// one lists every problem by path and stores nothing.
+func TestDirectoryImportFromBrowser(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	c := f.client("admin")
+	_, exported := f.do(c, "GET", "/directory/export", "", "")
+	upload := func(doc string) (*http.Response, string) {
+		var b strings.Builder
+		mw := multipart.NewWriter(&b)
+		fw, _ := mw.CreateFormFile("file", "dir.json")
+		fw.Write([]byte(doc))
+		mw.Close()
+		return f.do(c, "POST", "/directory/import", mw.FormDataContentType(), b.String())
+	}
+	resp, body := upload(exported)
+	if resp.StatusCode != 200 || !strings.Contains(body, "0 created, 0 updated, 6 unchanged") {
+		t.Fatalf("re-import: %d\n%s", resp.StatusCode, body)
+	}
+	bad := strings.Replace(exported, `"country": "BE"`, `"country": "XX"`, 1)
+	resp, body = upload(bad)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "].country") {
+		t.Fatalf("broken import: %d\n%s", resp.StatusCode, body)
 	}
 }

@@ -270,3 +270,43 @@ func (s *Server) directoryExport(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Disposition", `attachment; filename="nisduc-directory.json"`)
 	return s.deps.Directory.Export(r.Context(), w)
 }
+
+// directoryImport loads a directory document uploaded from the browser
+// (administrators). Every problem is listed with its JSON path; nothing is
+// stored unless the whole document is valid.
+func (s *Server) directoryImport(w http.ResponseWriter, r *http.Request) error {
+	if err := authz.Check(authz.ActorFrom(r.Context()), authz.OrgAdmin, authz.Target{}); err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 33<<20)
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		return s.importPage(w, r, nil, errs.FieldKey("file", "web.import.no_file"))
+	}
+	defer file.Close()
+	res, err := s.deps.Directory.Import(r.Context(), file)
+	if err != nil {
+		if errs.Is(err, errs.Invalid) || errs.Is(err, errs.Conflict) {
+			return s.importPage(w, r, nil, err)
+		}
+		return err
+	}
+	return s.importPage(w, r, &res, nil)
+}
+
+func (s *Server) importForm(w http.ResponseWriter, r *http.Request) error {
+	if err := authz.Check(authz.ActorFrom(r.Context()), authz.OrgAdmin, authz.Target{}); err != nil {
+		return err
+	}
+	return s.importPage(w, r, nil, nil)
+}
+
+func (s *Server) importPage(w http.ResponseWriter, r *http.Request, res *directory.ImportResult, formErr error) error {
+	p := s.newPage(r, "web.import.title", res)
+	status := http.StatusOK
+	if formErr != nil {
+		p.Err, status = errs.As(formErr), http.StatusUnprocessableEntity
+	}
+	s.render(w, r, "import", p, status)
+	return nil
+}

@@ -104,6 +104,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST", "/supervision", Signed, s.supervisionAdd)
 	s.handle("POST", "/supervision/{id}/delete", Signed, s.supervisionRemove)
 	s.handle("GET", "/directory/export", Signed, s.directoryExport)
+	s.handle("GET", "/directory/import", Signed, s.importForm)
+	s.handle("POST", "/directory/import", Signed, s.directoryImport)
 
 	// Audit, settings
 	s.handle("GET", "/audit", Signed, s.auditPage)
