@@ -527,6 +527,18 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, d Document) (ImportRe
 		}
 	}
 	via := map[string]any{"via": "import"}
+	// Audit entries are recorded after every other write of the import: the
+	// trail's head stays locked from the first entry until commit, and
+	// taking it before the organisation rows could deadlock with an
+	// ordinary edit (which locks a row, then the head) on PostgreSQL.
+	type entry struct {
+		org, action, objType, objID string
+		details                     map[string]any
+	}
+	var entries []entry
+	note := func(org, action, objType, objID string, details map[string]any) {
+		entries = append(entries, entry{org, action, objType, objID, details})
+	}
 	for _, o := range d.Organizations {
 		c, ok := cur[o.ID]
 		if !ok {
@@ -535,9 +547,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, d Document) (ImportRe
 				return res, err
 			}
 			res.Created++
-			if err := s.record(ctx, tx, o.ID, "org.create", "organization", o.ID, with(orgDetails(o), via)); err != nil {
-				return res, err
-			}
+			note(o.ID, "org.create", "organization", o.ID, with(orgDetails(o), via))
 			continue
 		}
 		ch := orgChanges(c, o)
@@ -550,9 +560,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, d Document) (ImportRe
 			return res, err
 		}
 		res.Updated++
-		if err := s.record(ctx, tx, o.ID, "org.update", "organization", o.ID, with(ch, via)); err != nil {
-			return res, err
-		}
+		note(o.ID, "org.update", "organization", o.ID, with(ch, via))
 	}
 	for _, l := range d.Supervision {
 		c, ok := curLinks[l.ID]
@@ -562,9 +570,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, d Document) (ImportRe
 				return res, err
 			}
 			res.LinksCreated++
-			if err := s.record(ctx, tx, l.AuthorityOrgID, "link.add", "supervision_link", l.ID, with(linkDetails(l), via)); err != nil {
-				return res, err
-			}
+			note(l.AuthorityOrgID, "link.add", "supervision_link", l.ID, with(linkDetails(l), via))
 			continue
 		}
 		if linkKey(c) == linkKey(l) && c.Model == l.Model {
@@ -577,8 +583,10 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, d Document) (ImportRe
 			return res, err
 		}
 		res.LinksUpdated++
-		if err := s.record(ctx, tx, l.AuthorityOrgID, "link.update", "supervision_link", l.ID,
-			with(map[string]any{"from": linkDetails(c), "to": linkDetails(l)}, via)); err != nil {
+		note(l.AuthorityOrgID, "link.update", "supervision_link", l.ID, with(map[string]any{"from": linkDetails(c), "to": linkDetails(l)}, via))
+	}
+	for _, e := range entries {
+		if err := s.record(ctx, tx, e.org, e.action, e.objType, e.objID, e.details); err != nil {
 			return res, err
 		}
 	}
