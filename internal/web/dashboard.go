@@ -43,13 +43,16 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if d.IsAuthority && !d.IsAdmin {
-		// The operators this authority serves (scope ServedBy): the
-		// directory list with kind filters gives them in one query.
-		pg, err := s.deps.Directory.ListOrgs(ctx, directory.OrgFilter{Kind: string(authz.OES), Limit: 10})
-		if err != nil {
-			return err
+		// The operators this authority serves: the directory, filtered by
+		// the policy's scope, one query per operator kind.
+		for _, k := range []authz.OrgKind{authz.OES, authz.DSP} {
+			pg, err := s.deps.Directory.ListOrgs(ctx, directory.OrgFilter{Kind: string(k), Limit: 10})
+			if err != nil {
+				return err
+			}
+			d.Served.Total += pg.Total
+			d.Served.Items = append(d.Served.Items, pg.Items...)
 		}
-		d.Served = pg
 	}
 	if d.IsAdmin {
 		for _, k := range authz.OrgKinds {
