@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -54,6 +55,25 @@ func (o output) table(header []string, rows [][]string) {
 	tw.Flush()
 }
 
+// begin parses a subcommand's flags (refusing positional arguments), checks
+// --format when the command has one, and opens the store: the common start
+// of every command that works on data. The caller closes a.db.
+func begin(ctx context.Context, e *env, fs *flag.FlagSet, f *storeFlags, args []string, out *output) (*app, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > 0 {
+		return nil, usagef("unexpected argument %q", pos[0])
+	}
+	if out != nil {
+		if err := out.check(); err != nil {
+			return nil, err
+		}
+	}
+	return open(ctx, e, f, auth.Config{})
+}
+
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	var f storeFlags
 	fs := newFlagSet(e, "migrate", "migrate [--data DIR | --db URL]")
@@ -83,10 +103,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "demo", "demo [--reset] [--data DIR | --db URL]")
 	f.register(fs, e)
 	reset := fs.Bool("reset", false, "delete every organisation, user and record first (the store must otherwise be empty)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := open(ctx, e, &f, auth.Config{})
+	a, err := begin(ctx, e, fs, &f, args, nil)
 	if err != nil {
 		return err
 	}
@@ -124,13 +141,7 @@ func cmdOrg(ctx context.Context, e *env, args []string) error {
 		kind := fs.String("kind", "", "only this kind (OES, DSP, NCA, SPOC, CSIRT, DPA, crisis_centre, other_authority)")
 		country := fs.String("country", "", "only this country (ISO 3166-1 alpha-2)")
 		sector := fs.String("sector", "", "only this sector or sub-sector code")
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if err := out.check(); err != nil {
-			return err
-		}
-		a, err := open(ctx, e, &f, auth.Config{})
+		a, err := begin(ctx, e, fs, &f, args, &out)
 		if err != nil {
 			return err
 		}
@@ -382,13 +393,7 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		org := fs.String("org", "", "only this organisation (UUID or short name)")
 		role := fs.String("role", "", "only users with this role")
 		q := fs.String("q", "", "search e-mail or name")
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if err := out.check(); err != nil {
-			return err
-		}
-		a, err := open(ctx, e, &f, auth.Config{})
+		a, err := begin(ctx, e, fs, &f, args, &out)
 		if err != nil {
 			return err
 		}
@@ -523,13 +528,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&out.format, "format", "table", "table or json")
 	switch sub {
 	case "verify":
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if err := out.check(); err != nil {
-			return err
-		}
-		a, err := open(ctx, e, &f, auth.Config{})
+		a, err := begin(ctx, e, fs, &f, args, &out)
 		if err != nil {
 			return err
 		}
@@ -564,13 +563,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		org := fs.String("org", "", "only this organisation (UUID or short name)")
 		action := fs.String("action", "", "only this action, e.g. org.update")
 		limit := fs.Int("limit", 50, "how many entries, newest first (at most 500)")
-		if err := parse(fs, args); err != nil {
-			return err
-		}
-		if err := out.check(); err != nil {
-			return err
-		}
-		a, err := open(ctx, e, &f, auth.Config{})
+		a, err := begin(ctx, e, fs, &f, args, &out)
 		if err != nil {
 			return err
 		}
