@@ -210,3 +210,22 @@ func TestDirectoryImportFromBrowser(t *testing.T) {
 		t.Fatalf("broken import: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+func TestSafeNext(t *testing.T) {
+	tests := map[string]string{
+		"/orgs?kind=OES":        "/orgs?kind=OES",
+		"":                      "/",
+		"https://evil.example/": "/",
+		"//evil.example":        "/",
+		"/\\evil.example":       "/",
+		"/\t/evil.example":      "/",
+		"/\n/evil.example":      "/",
+		"orgs":                  "/",
+		"/%2F%2Fevil":           "/%2F%2Fevil",
+	}
+	for in, want := range tests {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -243,9 +243,21 @@ func langOf(r *http.Request) string {
 	return i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: a local path only.
+// Browsers ignore tabs and newlines in URLs and treat "\\" like "/", so
+// "/\t/evil.example" or "/\\evil.example" would leave the site: any control
+// character or backslash is refused.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return next
