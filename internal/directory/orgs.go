@@ -904,3 +904,38 @@ func (s *Service) orgKind(ctx context.Context, q querier, id string) (authz.OrgK
 	}
 	return authz.OrgKind(kind), nil
 }
+
+// CountByKind returns how many organisations of each kind the actor may see
+// (authz.OrgView), in one query: the administrator's dashboard.
+//
+// Errors: Unauthenticated.
+func (s *Service) CountByKind(ctx context.Context) (map[authz.OrgKind]int, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[authz.OrgKind]int{}
+	scope, args, ok := scopeSQL(authz.ScopeOf(a, authz.OrgView))
+	if !ok {
+		return out, nil
+	}
+	q := `SELECT o.kind, count(*) FROM organizations o`
+	if scope != "" {
+		q += " WHERE " + scope
+	}
+	q += " GROUP BY o.kind"
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, errs.Wrap(err, "count organizations")
+		}
+		out[authz.OrgKind(k)] = n
+	}
+	return out, errs.Wrap(rows.Err(), "count organizations")
+}

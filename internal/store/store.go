@@ -200,6 +200,7 @@ func Rebind(d Dialect, q string) string {
 
 // Query runs a read on the reader pool (outside any transaction).
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	count(ctx)
 	rows, err := db.read.QueryContext(ctx, db.Rebind(q), args...)
 	if err != nil {
 		return nil, errs.Wrap(err, "query")
@@ -209,11 +210,13 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 // QueryRow runs a single-row read on the reader pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	count(ctx)
 	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
 }
 
 // Exec runs one statement on the writer outside an explicit transaction.
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	count(ctx)
 	res, err := db.write.ExecContext(ctx, db.Rebind(q), args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -234,6 +237,7 @@ type Tx struct {
 
 // Exec runs a statement with "?" placeholders.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	count(ctx)
 	res, err := tx.Tx.ExecContext(ctx, Rebind(tx.Dialect, q), args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -243,6 +247,7 @@ func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 
 // Query runs a query with "?" placeholders inside the transaction.
 func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	count(ctx)
 	rows, err := tx.Tx.QueryContext(ctx, Rebind(tx.Dialect, q), args...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -252,6 +257,7 @@ func (tx *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 // QueryRow runs a single-row query inside the transaction.
 func (tx *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	count(ctx)
 	return tx.Tx.QueryRowContext(ctx, Rebind(tx.Dialect, q), args...)
 }
 

@@ -55,12 +55,12 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if d.IsAdmin {
+		counts, err := s.deps.Directory.CountByKind(ctx)
+		if err != nil {
+			return err
+		}
 		for _, k := range authz.OrgKinds {
-			pg, err := s.deps.Directory.ListOrgs(ctx, directory.OrgFilter{Kind: string(k), Limit: 1})
-			if err != nil {
-				return err
-			}
-			d.KindCounts = append(d.KindCounts, kindCount{k, pg.Total})
+			d.KindCounts = append(d.KindCounts, kindCount{k, counts[k]})
 		}
 	}
 	if sc := authz.ScopeOf(a, authz.AuditView); !sc.None() {
