@@ -15,6 +15,7 @@ import (
 	"github.com/nisduc/nisduc/internal/authz"
 	"github.com/nisduc/nisduc/internal/directory"
 	"github.com/nisduc/nisduc/internal/errs"
+	"github.com/nisduc/nisduc/internal/model"
 	"github.com/nisduc/nisduc/internal/store"
 )
 
@@ -105,6 +106,7 @@ type app struct {
 	audit *audit.Log
 	dir   *directory.Service
 	auth  *auth.Service
+	model *model.Service
 	flags *storeFlags
 }
 
@@ -133,6 +135,7 @@ func open(ctx context.Context, e *env, f *storeFlags, authCfg auth.Config) (*app
 		audit: log,
 		dir:   directory.New(db, log),
 		auth:  auth.New(db, log, authCfg),
+		model: model.New(db, log),
 		flags: f,
 	}, nil
 }

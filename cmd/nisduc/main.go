@@ -47,6 +47,7 @@ func commands() []command {
 		{"org", "organisations: list | show | add | import | export", cmdOrg},
 		{"user", "users: add | list", cmdUser},
 		{"token", "API tokens: create", cmdToken},
+		{"model", "regulatory and sector models: list | validate | export | import", cmdModel},
 		{"audit", "audit trail: verify | list", cmdAudit},
 		{"version", "print the version", cmdVersion},
 	}

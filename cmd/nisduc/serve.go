@@ -85,6 +85,11 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 	if err := a.audit.CheckKey(ctx, a.db); err != nil {
 		return err
 	}
+	// The built-in regulatory and sector models this binary ships become
+	// published versions in the store (nothing happens when they are there).
+	if err := a.model.SyncBuiltins(cliContext(ctx)); err != nil {
+		return err
+	}
 	if err := firstRun(ctx, e, a, o.demo); err != nil {
 		return err
 	}
