@@ -126,7 +126,7 @@ func serve(ctx context.Context, e *env, o serveOptions) error {
 	}()
 
 	srv, err := web.New(web.Config{Demo: o.demo, SecureCookies: o.secureCookies, TrustProxy: o.trustProxy, Version: version},
-		web.Deps{DB: a.db, Directory: a.dir, Auth: a.auth, Audit: a.audit, Notify: notifier})
+		web.Deps{DB: a.db, Directory: a.dir, Auth: a.auth, Audit: a.audit, Notify: notifier, Models: a.model})
 	if err != nil {
 		return errs.Wrap(err, "web server")
 	}

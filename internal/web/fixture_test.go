@@ -14,6 +14,7 @@ import (
 	"github.com/nisduc/nisduc/internal/auth"
 	"github.com/nisduc/nisduc/internal/authz"
 	"github.com/nisduc/nisduc/internal/directory"
+	"github.com/nisduc/nisduc/internal/model"
 	"github.com/nisduc/nisduc/internal/notify"
 	"github.com/nisduc/nisduc/internal/store"
 )
@@ -38,6 +39,7 @@ type fixture struct {
 	auth   *auth.Service
 	audit  *audit.Log
 	notify *notify.Service
+	models *model.Service
 	orgs   map[string]directory.Org
 	users  map[string]directory.User
 	pw     map[string]string
@@ -74,6 +76,9 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 	f.dir = directory.New(db, f.audit)
 	f.auth = auth.New(db, f.audit, auth.Config{})
 	f.notify = notify.New(db, notify.Config{})
+	// The built-in models are loaded by the tests that need them
+	// (f.syncModels): it costs about a second.
+	f.models = model.New(db, f.audit)
 	mk := func(name string, in directory.OrgInput) {
 		o, err := f.dir.CreateOrg(ctx, in)
 		if err != nil {
@@ -116,7 +121,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		f.users[u.name] = created
 		f.pw[u.name] = fixturePassword
 	}
-	srv, err := New(Config{Version: "test"}, Deps{DB: db, Directory: f.dir, Auth: f.auth, Audit: f.audit, Notify: f.notify})
+	srv, err := New(Config{Version: "test"}, Deps{DB: db, Directory: f.dir, Auth: f.auth, Audit: f.audit, Notify: f.notify, Models: f.models})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
@@ -192,4 +197,12 @@ func (f *fixture) addProbeLink() (string, error) {
 	l, err := f.dir.AddLink(cliCtx(), directory.Link{Country: countries[n%len(countries)], Sector: sectors[(n/len(countries))%len(sectors)],
 		Role: authz.SectoralAuthority, AuthorityOrgID: f.orgs["nca"].ID})
 	return l.ID, err
+}
+
+// syncModels loads the built-in regulatory and sector models.
+func (f *fixture) syncModels() {
+	f.t.Helper()
+	if err := f.models.SyncBuiltins(cliCtx()); err != nil {
+		f.t.Fatalf("built-in models: %v", err)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/nisduc/nisduc/internal/audit"
 	"github.com/nisduc/nisduc/internal/auth"
 	"github.com/nisduc/nisduc/internal/directory"
+	"github.com/nisduc/nisduc/internal/model"
 	"github.com/nisduc/nisduc/internal/notify"
 	"github.com/nisduc/nisduc/internal/store"
 )
@@ -49,6 +50,7 @@ type Deps struct {
 	Auth      *auth.Service
 	Audit     *audit.Log
 	Notify    *notify.Service
+	Models    *model.Service
 	// Ready, when set, adds checks to /readyz (e.g. job queue migrations).
 	Ready func(ctx context.Context) error
 }
