@@ -57,7 +57,11 @@ type Document struct {
 	Measures        []Measure       `yaml:"measures,omitempty" json:"measures,omitempty"`
 
 	// sector-model
-	Sector                string                  `yaml:"sector,omitempty" json:"sector,omitempty"`
+	Sector string `yaml:"sector,omitempty" json:"sector,omitempty"`
+	// EntityTypes narrows a sector model to these directory entity types
+	// (e.g. DNS service providers and TLD name registries share the sector
+	// digital-infrastructure); empty = the whole sector.
+	EntityTypes           []string                `yaml:"entity_types,omitempty" json:"entity_types,omitempty"`
 	RegulatoryModel       string                  `yaml:"regulatory_model,omitempty" json:"regulatory_model,omitempty"`
 	KnowledgeBase         string                  `yaml:"knowledge_base,omitempty" json:"knowledge_base,omitempty"`
 	EssentialServices     []EssentialService      `yaml:"essential_services,omitempty" json:"essential_services,omitempty"`

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+
+	"github.com/nisduc/nisduc/internal/directory"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -341,6 +343,17 @@ func (c *checker) knowledgeBase() {
 
 func (c *checker) sector() {
 	d := c.doc
+	// The sector and entity types are the directory's vocabulary, so that an
+	// operator's sectors select its models.
+	if sec, ok := directory.SectorByCode(d.Sector); !ok {
+		c.add("sector", "model.err.unknown_sector", d.Sector)
+	} else {
+		for i, et := range d.EntityTypes {
+			if !sec.HasEntityType(et) && !subsectorHas(sec, et) {
+				c.add(fmt.Sprintf("entity_types[%d]", i), "model.err.unknown_entity_type", et, d.Sector)
+			}
+		}
+	}
 	kb := c.set.Get(KindKnowledgeBase, d.KnowledgeBase)
 	if kb == nil && d.KnowledgeBase != "" {
 		c.add("knowledge_base", "model.err.unknown_kb", d.KnowledgeBase)
@@ -467,4 +480,15 @@ func (c *checker) sectorImpact(reg *Document) {
 		}
 		c.impactMatrix("impact.matrix", im.Matrix, regSubs, ri.Subscales, levels)
 	}
+}
+
+// subsectorHas reports whether one of sec's sub-sectors lists the entity
+// type (a model for a whole sector may name its sub-sectors' types).
+func subsectorHas(sec directory.Sector, et string) bool {
+	for _, code := range sec.Subsectors {
+		if sub, ok := directory.SectorByCode(code); ok && sub.HasEntityType(et) {
+			return true
+		}
+	}
+	return false
 }
