@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,7 @@ import (
 // models (list, validate, export, import).
 func cmdModel(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("model needs a subcommand: list, validate, export or import")
+		return usagef("model needs a subcommand: list, validate, export, import or import-monarc")
 	}
 	sub, args := args[0], args[1:]
 	var f storeFlags
@@ -130,8 +131,55 @@ func cmdModel(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "imported %s version %d (%s, %s)\n", info.Code, info.Version, info.Kind, info.Status)
 			return nil
 		})
+	case "import-monarc":
+		return importMONARC(e, fs, args, withModels)
 	}
-	return usagef("unknown subcommand %q: list, validate, export or import", sub)
+	return usagef("unknown subcommand %q: list, validate, export, import or import-monarc", sub)
+}
+
+// importMONARC is `nisduc model import-monarc DIR`: the MONARC open
+// knowledge base (the layout of monarc-project/monarc-objects) converted
+// into one knowledge-base model and stored as a draft (or published).
+// Problems of the folder are listed and nothing is stored, unless --force.
+func importMONARC(e *env, fs *flag.FlagSet, args []string, withModels func(func(context.Context, *model.Service) error) error) error {
+	code := fs.String("code", model.MONARCCode, "code of the knowledge-base model")
+	publish := fs.Bool("publish", false, "publish the model if its code is new (an existing code always gets a new draft)")
+	force := fs.Bool("force", false, "import even when files of the folder have problems (they are listed)")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: nisduc model import-monarc DIR [--code monarc] [--publish] [--force]\n\n"+
+			"Imports the MONARC open knowledge base (a copy of monarc-project/monarc-objects: threats/,\n"+
+			"vulnerabilities/, assets/, risks/, referentials/, referentials-mapping/) as a knowledge-base\n"+
+			"model that keeps MONARC's UUIDs.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("usage: nisduc model import-monarc DIR [--code monarc] [--publish] [--force]")
+	}
+	dir := pos[0]
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return errs.E(errs.Invalid, "%s is not a folder", dir)
+	}
+	doc, problems := model.FromMONARCCode(os.DirFS(dir), *code)
+	for _, p := range problems {
+		fmt.Fprintln(e.stderr, p.String())
+	}
+	if len(problems) > 0 && !*force {
+		return errs.E(errs.Invalid, "%s: %d problems (nothing imported; --force imports anyway)", dir, len(problems))
+	}
+	return withModels(func(ctx context.Context, svc *model.Service) error {
+		info, err := svc.Import(ctx, doc.JSON(), model.ImportOptions{Name: dir, Publish: *publish})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "imported %s version %d (%s, %s): %d threats, %d vulnerabilities, %d assets, %d measures; languages %s\n",
+			info.Code, info.Version, info.Kind, info.Status, len(doc.Threats), len(doc.Vulnerabilities), len(doc.Assets),
+			len(doc.Measures), strings.Join(model.DocumentLanguages(doc), ", "))
+		return nil
+	})
 }
 
 // modelRef splits "code@version" (version 0 = latest published).

@@ -220,8 +220,11 @@ type TypeElement struct {
 
 // Asset is a supporting asset.
 type Asset struct {
-	Code         string `yaml:"code" json:"code"`
-	UUID         string `yaml:"uuid" json:"uuid"`
+	Code string `yaml:"code" json:"code"`
+	UUID string `yaml:"uuid" json:"uuid"`
+	// MONARCUUID is the same asset in MONARC's knowledge base, so exports
+	// are recognised by regulators whose tools run on MONARC.
+	MONARCUUID   string `yaml:"monarc_uuid,omitempty" json:"monarc_uuid,omitempty"`
 	Type         string `yaml:"type" json:"type"`
 	Labels       Text   `yaml:"labels" json:"labels"`
 	Descriptions Text   `yaml:"descriptions,omitempty" json:"descriptions,omitempty"`
