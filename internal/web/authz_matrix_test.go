@@ -192,6 +192,41 @@ func routeMatrix() map[string][]probe {
 		},
 		"GET /api/v1/inbox":       {{path: "/api/v1/inbox", allow: everyone}},
 		"POST /api/v1/inbox/read": {{path: "/api/v1/inbox/read", json: `{}`, allow: everyone}},
+
+		// Models: everyone signed in browses published ones; drafts, edits,
+		// imports and publishing need authz.ModelEdit (authority admins and
+		// analysts in their own organisation; not the platform admin).
+		// {model:X} loads the built-ins; {draft:X} is X/versions/N of a
+		// fresh or open draft of X, {draftq:X} is X?version=N and {draftv:X}
+		// X?v=N.
+		"GET /models":         {{path: "/models", allow: everyone}},
+		"GET /models/import":  {{path: "/models/import", allow: ncaAll}},
+		"POST /models/import": {{path: "/models/import", form: "", allow: ncaAll}}, // no file: 422 for editors
+		"GET /models/{code}": {
+			{path: "/models/{model:nis}", allow: everyone},
+			{path: "/models/{model:energy-electricity}", allow: everyone},
+			{path: "/models/{draftv:eecc}", allow: ncaAll},
+		},
+		"GET /models/{code}/download":                    {{path: "/models/{model:kb-generic}/download?format=yaml", allow: everyone}},
+		"GET /models/{code}/diff":                        {{path: "/models/{model:nis}/diff?from=1&to=1", allow: everyone}},
+		"POST /models/{code}/drafts":                     {{path: "/models/{model:nis-lu}/drafts", allow: ncaAll}},
+		"GET /models/{code}/versions/{version}/edit":     {{path: "/models/{draft:eecc}/edit", allow: ncaAll}},
+		"POST /models/{code}/versions/{version}":         {{path: "/models/{draft:eecc}", form: "action=validate&yaml=kind%3A+regulatory-model", allow: ncaAll}},
+		"GET /models/{code}/versions/{version}/publish":  {{path: "/models/{draft:eecc}/publish", allow: ncaAll}},
+		"POST /models/{code}/versions/{version}/publish": {{path: "/models/{draft:iso27001}/publish", allow: ncaAll}},
+		"GET /api/v1/models":                             {{path: "/api/v1/models", allow: everyone}},
+		"POST /api/v1/models":                            {{path: "/api/v1/models", json: `{"kind":"knowledge-base"}`, allow: ncaAll}},
+		"POST /api/v1/models/validate":                   {{path: "/api/v1/models/validate", json: `{"kind":"knowledge-base"}`, allow: everyone}},
+		"GET /api/v1/models/{code}": {
+			{path: "/api/v1/models/{model:nis2}", allow: everyone},
+			{path: "/api/v1/models/{draftq:eecc}", allow: ncaAll},
+		},
+		"GET /api/v1/models/{code}/versions":                    {{path: "/api/v1/models/{model:nis}/versions", allow: everyone}},
+		"GET /api/v1/models/{code}/diff":                        {{path: "/api/v1/models/{model:nis}/diff?from=1&to=1", allow: everyone}},
+		"POST /api/v1/models/{code}/drafts":                     {{path: "/api/v1/models/{model:nis2}/drafts", allow: ncaAll}},
+		"PUT /api/v1/models/{code}/versions/{version}":          {{path: "/api/v1/models/{draft:eecc}", json: `{"kind":"regulatory-model"}`, allow: ncaAll}},
+		"POST /api/v1/models/{code}/versions/{version}/publish": {{path: "/api/v1/models/{draft:iso27001}/publish", allow: ncaAll}},
+		"GET /api/v1/schemas/{kind}":                            {{path: "/api/v1/schemas/sector-model.json", allow: withAnon}},
 	}
 }
 
@@ -233,6 +268,7 @@ func (f *fixture) fill(s, who string) string {
 	r := strings.NewReplacer("{opA}", f.orgs["opA"].ID, "{opB}", f.orgs["opB"].ID, "{opC}", f.orgs["opC"].ID,
 		"{nca}", f.orgs["nca"].ID, "{cert}", f.orgs["cert"].ID, "{plat}", f.orgs["plat"].ID)
 	s = r.Replace(s)
+	s = f.fillModels(s)
 	for strings.Contains(s, "{seq}") {
 		s = strings.Replace(s, "{seq}", fmt.Sprint(seq.Add(1)), 1)
 	}

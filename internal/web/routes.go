@@ -113,6 +113,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST", "/settings", Signed, s.settingsSave)
 
 	s.registerAPI()
+	s.registerModels()
 	// Anything else under /api/ answers in JSON too, not with ServeMux's
 	// plain text. It is not a route (it serves no data), so the
 	// authorization matrix does not list it.
