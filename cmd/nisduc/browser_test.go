@@ -101,3 +101,104 @@ func rolesOf(c demo.Credential) []string {
 	}
 	return out
 }
+
+// An authority analyst's journey through the models: browse the NIS
+// regulatory model and its impact matrix, make a draft, break it and see
+// the line named, fix it, save, and publish the new version.
+func TestBrowserModelEditorJourney(t *testing.T) {
+	ctx := browsertest.Context(t, 120*time.Second)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if code, _, errOut := cli(t, "", "demo", "--data", dataDir); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	creds, err := demo.ReadCredentials(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var analyst demo.Credential
+	for _, c := range creds.Users {
+		if strings.Join(rolesOf(c), ",") == "authority_analyst" && len(c.Sectors) == 0 {
+			analyst = c
+			break
+		}
+	}
+	if analyst.Email == "" {
+		t.Fatal("no unrestricted authority analyst in the demo")
+	}
+	base, _ := startServe(t, "--demo", "--data", dataDir)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", analyst.Email),
+		chromedp.SendKeys("#password", analyst.Password),
+		chromedp.Submit("#password"),
+		chromedp.WaitVisible("header .who"),
+		chromedp.Click(`nav a[href="/models"]`),
+		chromedp.WaitVisible(`a[href="/models/nis"]`),
+		chromedp.Click(`a[href="/models/nis"]`),
+		chromedp.WaitVisible("table.matrix"),
+	); err != nil {
+		t.Fatalf("browse to the NIS model: %v", err)
+	}
+	matrix, _ := chromedp.Run(ctx, chromedp.Text("table.matrix"))
+	if !strings.Contains(matrix, "Very high") {
+		t.Fatalf("impact matrix:\n%s", matrix)
+	}
+	browsertest.Screenshot(t, ctx, "analyst-nis-model")
+
+	// A draft, broken on purpose: the problem names its line.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`form[action="/models/nis/drafts"] button`),
+		chromedp.WaitVisible("#yaml"),
+	); err != nil {
+		t.Fatalf("create a draft: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Value("#yaml"))
+	if err != nil || !strings.Contains(text, "acceptance_threshold: medium") {
+		t.Fatalf("draft text: %v\n%.400s", err, text)
+	}
+	broken := strings.Replace(text, "acceptance_threshold: medium", "acceptance_threshold: extreme", 1)
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue("#yaml", broken),
+		chromedp.Click(`button[value="validate"]`),
+		chromedp.WaitVisible(".errors"),
+	); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	problems, _ := chromedp.Run(ctx, chromedp.Text(".errors"))
+	if !strings.Contains(problems, "acceptance_threshold") || !strings.Contains(problems, "line") {
+		t.Fatalf("the problem does not name the line and path:\n%s", problems)
+	}
+	browsertest.Screenshot(t, ctx, "analyst-model-problem")
+
+	// Fixed, with a new description, saved and published.
+	fixed := strings.Replace(text, "acceptance_threshold: medium", "acceptance_threshold: high", 1)
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue("#yaml", fixed),
+		chromedp.Click(`button[value="save"]`),
+		chromedp.WaitVisible("#yaml"),
+		chromedp.Navigate(base+"/models/nis/versions/2/publish"),
+		chromedp.WaitVisible(`form[action="/models/nis/versions/2/publish"]`),
+	); err != nil {
+		t.Fatalf("save and open publish: %v", err)
+	}
+	diff, _ := chromedp.Run(ctx, chromedp.Text("main"))
+	if !strings.Contains(diff, "acceptance_threshold") {
+		t.Fatalf("the publish page does not show the change:\n%.600s", diff)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`form[action="/models/nis/versions/2/publish"] button`),
+		chromedp.WaitVisible("table.matrix"),
+	); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	page, _ := chromedp.Run(ctx, chromedp.Text("main"))
+	if !strings.Contains(page, "v2") {
+		t.Fatalf("after publishing, the model page should show v2:\n%.800s", page)
+	}
+	// The CLI sees the same published version.
+	_, out, _ := cli(t, "", "model", "export", "nis", "--data", dataDir)
+	if !strings.Contains(out, "acceptance_threshold: high") {
+		t.Fatalf("nisduc model export nis after publishing:\n%.300s", out)
+	}
+}
