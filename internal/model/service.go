@@ -608,3 +608,23 @@ func (s *Service) Import(ctx context.Context, data []byte, opts ImportOptions) (
 
 // Set returns the latest published version of every stored model.
 func (s *Service) Set(ctx context.Context) (*Set, error) { return s.published(ctx, s.db) }
+
+// Check parses data under name and validates it against the published
+// models, as saving it would: every problem of the document (with its
+// line), none of the others'. doc is nil when data is not a decodable
+// document. Nothing is stored and no permission is needed.
+//
+// Errors: Internal when the published models cannot be read.
+func (s *Service) Check(ctx context.Context, name string, data []byte) (*Document, []Problem, error) {
+	doc, ps := Parse(name, data)
+	if doc == nil {
+		return nil, ps, nil
+	}
+	set, err := s.Set(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps = append(ps, check(doc, set, false)...)
+	SortProblems(ps)
+	return doc, ps, nil
+}

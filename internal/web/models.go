@@ -140,27 +140,9 @@ func fieldProblems(err error, doc *model.Document, lang string) []modelProblem {
 	return out
 }
 
-// checkModel parses data under name and validates it against the published
-// models, as saving it would: every problem of the document, none of the
-// others'. doc is nil when the input is not a decodable document.
+// checkModel validates a document as saving it would (model.Service.Check).
 func (s *Server) checkModel(ctx context.Context, name string, data []byte) (*model.Document, []model.Problem, error) {
-	doc, ps := model.Parse(name, data)
-	if doc == nil {
-		return nil, ps, nil
-	}
-	set, err := s.deps.Models.Set(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	full := model.NewSet(set.Docs()...)
-	full.Put(doc)
-	for _, p := range model.Validate(full) {
-		if p.File == doc.File() {
-			ps = append(ps, p)
-		}
-	}
-	model.SortProblems(ps)
-	return doc, ps, nil
+	return s.deps.Models.Check(ctx, name, data)
 }
 
 // ---- list ----
