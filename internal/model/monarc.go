@@ -496,13 +496,13 @@ func digitPrefix(s string) string {
 
 // MONARCUUID is the uuid an element of kind ("threat", "vulnerability",
 // "asset", "measure") imported from MONARC gets: the MONARC UUID itself
-// when it is a version-4 UUID (as model documents require), otherwise a
-// version-4-shaped UUID derived from the kind and the MONARC UUID, the same
-// on every import.
+// (MONARC's are version 1; model documents accept any RFC 4122 UUID), so an
+// authority on MONARC keeps its identifiers; only a malformed one is
+// replaced by a UUID derived from the kind and it, the same on every import.
 func MONARCUUID(kind, monarc string) string {
 	monarc = strings.ToLower(monarc)
-	if v4(monarc) {
-		return monarc
+	if uuidRE.MatchString(monarc) {
+		return monarc // MONARC's own UUID: an authority on MONARC keeps it
 	}
 	return derivedUUID(kind + ":" + monarc)
 }

@@ -65,8 +65,8 @@ func TestFromMONARCRealData(t *testing.T) {
 	if !reflect.DeepEqual(ma11, want) {
 		t.Errorf("MA11:\n%+v\nwant\n%+v", ma11, want)
 	}
-	if !v4(ma11.UUID) || ma11.UUID == ma11.MonarcUUID {
-		t.Errorf("MA11 uuid %s: want a version-4 UUID derived from the MONARC one", ma11.UUID)
+	if ma11.UUID != "b402d4e0-4576-11e9-9173-0800277f0571" {
+		t.Errorf("MA11 uuid %s: want MONARC's own UUID, kept", ma11.UUID)
 	}
 	// c/i/a flags as criteria.
 	for monarc, criteria := range map[string][]string{
@@ -305,9 +305,11 @@ func TestMONARCHelpers(t *testing.T) {
 		t.Errorf("natural order %v", codes)
 	}
 	v1 := "b402d4e0-4576-11e9-9173-0800277f0571"
-	if got := MONARCUUID("threat", v1); !v4(got) || got != MONARCUUID("threat", v1) ||
-		got == MONARCUUID("threat", "b402d4e0-4576-11e9-9173-0800277f0572") || got == MONARCUUID("asset", v1) {
-		t.Errorf("MONARCUUID(%s) = %s", v1, got)
+	if got := MONARCUUID("threat", strings.ToUpper(v1)); got != v1 {
+		t.Errorf("MONARCUUID(%s) = %s, want MONARC's UUID kept (in lower case)", v1, got)
+	}
+	if got := MONARCUUID("threat", "not-a-uuid"); !v4(got) || got != MONARCUUID("threat", "not-a-uuid") || got == MONARCUUID("asset", "not-a-uuid") {
+		t.Errorf("a malformed MONARC id gets a stable derived UUID per kind: %s", got)
 	}
 	if v := "02527779-a76f-42fc-b420-6726099d4241"; MONARCUUID("measure", v) != v {
 		t.Error("a version-4 MONARC UUID is kept")
