@@ -199,15 +199,8 @@ func (s *Service) LinksFor(ctx context.Context, orgID string) ([]Link, error) {
 	}
 	var out []Link
 	err = s.db.View(ctx, func(tx *store.Tx) error {
-		o, err := s.findOrg(ctx, tx, orgID)
+		o, err := s.authorizedOrg(ctx, tx, a, authz.OrgView, orgID)
 		if err != nil {
-			return err
-		}
-		t, err := s.targetTx(ctx, tx, o.ID)
-		if err != nil {
-			return err
-		}
-		if err := authz.Check(a, authz.OrgView, t); err != nil {
 			return err
 		}
 		out = []Link{}

@@ -381,6 +381,24 @@ func (s *Service) loadChildren(ctx context.Context, q querier, orgs []Org, all .
 	return nil
 }
 
+// authorizedOrg loads the organisation ref (UUID or short name) and checks
+// that a may do act on it: the start of every method that touches one
+// organisation's data.
+func (s *Service) authorizedOrg(ctx context.Context, q querier, a *authz.Actor, act authz.Action, ref string) (Org, error) {
+	o, err := s.findOrg(ctx, q, ref)
+	if err != nil {
+		return Org{}, err
+	}
+	t, err := s.targetTx(ctx, q, o.ID)
+	if err != nil {
+		return Org{}, err
+	}
+	if err := authz.Check(a, act, t); err != nil {
+		return Org{}, err
+	}
+	return o, nil
+}
+
 // findOrg loads the organisation row whose UUID or short name is ref.
 func (s *Service) findOrg(ctx context.Context, q querier, ref string) (Org, error) {
 	ref = strings.TrimSpace(ref)
@@ -442,14 +460,7 @@ func (s *Service) GetOrg(ctx context.Context, ref string) (Org, error) {
 	var o Org
 	err = s.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		if o, err = s.findOrg(ctx, tx, ref); err != nil {
-			return err
-		}
-		t, err := s.targetTx(ctx, tx, o.ID)
-		if err != nil {
-			return err
-		}
-		if err := authz.Check(a, authz.OrgView, t); err != nil {
+		if o, err = s.authorizedOrg(ctx, tx, a, authz.OrgView, ref); err != nil {
 			return err
 		}
 		orgs := []Org{o}

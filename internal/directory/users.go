@@ -166,15 +166,8 @@ func (s *Service) ListUsers(ctx context.Context, orgID string) ([]User, error) {
 	}
 	var out []User
 	err = s.db.View(ctx, func(tx *store.Tx) error {
-		o, err := s.findOrg(ctx, tx, orgID)
+		o, err := s.authorizedOrg(ctx, tx, a, authz.UserView, orgID)
 		if err != nil {
-			return err
-		}
-		t, err := s.targetTx(ctx, tx, o.ID)
-		if err != nil {
-			return err
-		}
-		if err := authz.Check(a, authz.UserView, t); err != nil {
 			return err
 		}
 		out, err = s.listUsers(ctx, tx, cond{parts: []string{"u.org_id = ?"}, args: []any{o.ID}}, MaxUserList, 0)
@@ -383,15 +376,8 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *store.Tx, nu NewUser) (U
 	if err != nil {
 		return User{}, err
 	}
-	o, err := s.findOrg(ctx, tx, nu.OrgID)
+	o, err := s.authorizedOrg(ctx, tx, a, authz.UserManage, nu.OrgID)
 	if err != nil {
-		return User{}, err
-	}
-	t, err := s.targetTx(ctx, tx, o.ID)
-	if err != nil {
-		return User{}, err
-	}
-	if err := authz.Check(a, authz.UserManage, t); err != nil {
 		return User{}, err
 	}
 	var v validator
