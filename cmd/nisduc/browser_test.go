@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -48,20 +49,7 @@ func TestBrowserOperatorJourney(t *testing.T) {
 	}
 	base, _ := startServe(t, "--demo", "--data", dataDir)
 
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible("#email"),
-		chromedp.SendKeys("#email", me.Email),
-		chromedp.SendKeys("#password", me.Password),
-		chromedp.Submit("#password"),
-	); err != nil {
-		t.Fatalf("sign in: %v", err)
-	}
-	// Signed in, the header shows who is signed in.
-	if err := chromedp.Do(ctx, chromedp.WaitVisible("header .who")); err != nil {
-		browsertest.Screenshot(t, ctx, "operator-login-failed")
-		t.Fatalf("after sign-in: %v", err)
-	}
+	signIn(t, ctx, base+"/", me)
 	h1, err := chromedp.Run(ctx, chromedp.Text("h1"))
 	if err != nil || !strings.Contains(h1, "Welcome") {
 		t.Fatalf("dashboard heading %q, %v", h1, err)
@@ -126,13 +114,8 @@ func TestBrowserModelEditorJourney(t *testing.T) {
 		t.Fatal("no unrestricted authority analyst in the demo")
 	}
 	base, _ := startServe(t, "--demo", "--data", dataDir)
+	signIn(t, ctx, base+"/login", analyst)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible("#email"),
-		chromedp.SendKeys("#email", analyst.Email),
-		chromedp.SendKeys("#password", analyst.Password),
-		chromedp.Submit("#password"),
-		chromedp.WaitVisible("header .who"),
 		chromedp.Click(`nav a[href="/models"]`),
 		chromedp.WaitVisible(`a[href="/models/nis"]`),
 		chromedp.Click(`a[href="/models/nis"]`),
@@ -200,5 +183,22 @@ func TestBrowserModelEditorJourney(t *testing.T) {
 	_, out, _ := cli(t, "", "model", "export", "nis", "--data", dataDir)
 	if !strings.Contains(out, "acceptance_threshold: high") {
 		t.Fatalf("nisduc model export nis after publishing:\n%.300s", out)
+	}
+}
+
+// signIn fills the sign-in form reached from url and waits until the
+// header shows who is signed in.
+func signIn(t *testing.T, ctx context.Context, url string, c demo.Credential) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", c.Email),
+		chromedp.SendKeys("#password", c.Password),
+		chromedp.Submit("#password"),
+		chromedp.WaitVisible("header .who"),
+	); err != nil {
+		browsertest.Screenshot(t, ctx, "sign-in-failed")
+		t.Fatalf("sign in as %s: %v", c.Email, err)
 	}
 }
