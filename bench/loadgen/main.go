@@ -70,6 +70,7 @@ type options struct {
 	cpuProfile       string
 	reuse            bool
 	auditKey         string
+	noAnalyze        bool
 }
 
 func main() {
@@ -79,7 +80,7 @@ func main() {
 	fs.StringVar(&o.data, "data", "", "SQLite data folder (must hold no organisation); empty = a temporary folder removed at exit")
 	fs.IntVar(&o.orgs, "orgs", 10000, "organisations to seed (authorities included)")
 	fs.IntVar(&o.users, "users", 50000, "users to seed")
-	fs.IntVar(&o.auditExtra, "audit", 0, "extra audit entries to append after seeding (e.g. 1000000 for a long trail)")
+	fs.IntVar(&o.auditExtra, "audit", 0, "extra audit entries to append after seeding, or to the reused store with --reuse (e.g. 1000000 for a long trail)")
 	fs.IntVar(&o.batch, "batch", 1000, "organisations per seeding transaction (users: twice, audit filler: 20 times as many)")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each scenario")
@@ -93,6 +94,7 @@ func main() {
 	fs.DurationVar(&o.requestTimeout, "timeout", 30*time.Second, "client timeout per request (a timeout counts as an error)")
 	fs.BoolVar(&o.reuse, "reuse", false, "do not seed: run the scenarios on a store a previous --keep run left (SQLite --data DIR, or PostgreSQL --in-place with its search_path URL and --audit-key)")
 	fs.StringVar(&o.auditKey, "audit-key", os.Getenv("NISDUC_AUDIT_KEY"), "audit key, hex (env NISDUC_AUDIT_KEY); empty: DATA/audit.key on SQLite, a random key on PostgreSQL (printed with --keep)")
+	fs.BoolVar(&o.noAnalyze, "no-analyze", false, "PostgreSQL: do not ANALYZE after seeding (autovacuum does it in production within a minute or so; test servers often run with autovacuum=off)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the scenarios (server and client: one process) to this file")
 	fs.Parse(os.Args[1:])
 	if o.concurrency < 1 || o.duration <= 0 || o.orgs < 1 || o.users < 3 {
@@ -264,6 +266,15 @@ func run(ctx context.Context, o options) error {
 	t0 := time.Now()
 	var res seed.Result
 	if o.reuse {
+		if o.auditExtra > 0 {
+			err = seed.AppendAudit(cli, db, alog, seed.Config{AuditExtra: o.auditExtra, Batch: o.batch,
+				Progress: func(f string, a ...any) { say(f, a...) }})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("appended %d audit entries in %s\n", o.auditExtra, time.Since(t0).Round(time.Millisecond))
+		}
+		t0 = time.Now()
 		res, err = seed.Fixtures(ctx, db)
 	} else {
 		res, err = seed.Run(cli, db, dir, alog, seed.Config{Orgs: o.orgs, Users: o.users, AuditExtra: o.auditExtra, Batch: o.batch,
@@ -287,6 +298,16 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Printf("  => %d organisations (%d authorities, %d operators), %d supervision links, %d users, %d audit entries\n\n",
 		res.Orgs, res.Authorities, res.Operators, res.Links, res.Users, res.AuditEntries)
+	if db.Dialect == store.Postgres && !o.noAnalyze {
+		var av string
+		db.QueryRow(ctx, "SHOW autovacuum").Scan(&av)
+		t := time.Now()
+		if err := analyze(ctx, db); err != nil {
+			return err
+		}
+		fmt.Printf("ANALYZE in %s (planner statistics, as autovacuum keeps them in production; this server: autovacuum=%s)\n\n",
+			time.Since(t).Round(time.Millisecond), av)
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -398,20 +419,20 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("scenario %s: %w", sc.name, err)
 		}
 		if o.warmup > 0 {
-			drive(ctx, client, sc, o.concurrency, o.warmup)
+			drive(ctx, client, sc, o.concurrency, o.warmup, db.Dialect == store.Postgres)
 		}
-		r := drive(ctx, client, sc, o.concurrency, o.duration)
+		r := drive(ctx, client, sc, o.concurrency, o.duration, db.Dialect == store.Postgres)
 		results = append(results, r)
-		fmt.Printf("%-15s %7.1f req/s  p50 %6s  p95 %6s  p99 %6s  max %6s  err %d  %6.1f kB  cpu %.2f/%.2f  load %s\n",
-			r.name, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, r.bytes/1024, r.procCores, r.hostCores, loadavg())
+		fmt.Printf("%-15s %7.1f req/s  p50 %6s  p95 %6s  p99 %6s  max %6s  err %d  %6.1f kB  cores %.2f+%.2f/%.2f  %s ms CPU/req  load %s\n",
+			r.name, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, r.bytes/1024, r.procCores, r.dbCores, r.hostCores, ms(r.cpuPerReq), loadavg())
 		if r.firstErr != "" {
 			fmt.Printf("    first error: %s\n", r.firstErr)
 		}
 	}
 	if o.markdown {
-		fmt.Printf("\n| scenario | actor | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | kB/resp | CPU cores loadgen / host |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Printf("\n| scenario | actor | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | kB/resp | CPU ms/req | cores loadgen+db / host |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range results {
-			fmt.Printf("| %s | %s | %.0f | %s | %s | %s | %s | %d | %.1f | %.2f / %.2f |\n", r.desc, r.actor, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, r.bytes/1024, r.procCores, r.hostCores)
+			fmt.Printf("| %s | %s | %.0f | %s | %s | %s | %s | %d | %.1f | %s | %.2f+%.2f / %.2f |\n", r.desc, r.actor, r.rps, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.errors, r.bytes/1024, ms(r.cpuPerReq), r.procCores, r.dbCores, r.hostCores)
 		}
 		fmt.Printf("\nSeeding (%s): ", where)
 		for i, p := range res.Phases {
@@ -499,6 +520,12 @@ type result struct {
 	// cores; hostCores what the whole machine used (PostgreSQL, other
 	// processes included). Zero when unknown.
 	procCores, hostCores float64
+	// dbCores is what the PostgreSQL server processes used (0 on SQLite,
+	// whose work is in procCores); cpuPerReq is (procCores+dbCores) per
+	// request, the figure that does not depend on what else runs on the
+	// machine: capacity on n dedicated cores ≈ n / cpuPerReq.
+	dbCores   float64
+	cpuPerReq time.Duration
 }
 
 // probe sends one request and fails on an unexpected answer, so that a
@@ -518,7 +545,7 @@ func probe(ctx context.Context, c *http.Client, sc scenario) error {
 }
 
 // drive runs sc with workers concurrent loops for d and measures it.
-func drive(ctx context.Context, c *http.Client, sc scenario, workers int, d time.Duration) result {
+func drive(ctx context.Context, c *http.Client, sc scenario, workers int, d time.Duration, pg bool) result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	type acc struct {
@@ -529,6 +556,10 @@ func drive(ctx context.Context, c *http.Client, sc scenario, workers int, d time
 	}
 	accs := make([]acc, workers)
 	var wg sync.WaitGroup
+	var meter *postgresMeter
+	if pg {
+		meter = startPostgresMeter()
+	}
 	cpu0, host0 := procCPU(), hostCPU()
 	start := time.Now()
 	for w := range workers {
@@ -563,12 +594,17 @@ func drive(ctx context.Context, c *http.Client, sc scenario, workers int, d time
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	var dbTime time.Duration
+	if meter != nil {
+		dbTime = meter.Stop()
+	}
 	r := result{name: sc.name, desc: sc.desc, actor: sc.actor}
 	if cpu1, host1 := procCPU(), hostCPU(); cpu0 > 0 && cpu1 > 0 {
 		r.procCores = (cpu1 - cpu0).Seconds() / elapsed.Seconds()
 		if host0 > 0 && host1 > 0 {
 			r.hostCores = (host1 - host0).Seconds() / elapsed.Seconds()
 		}
+		r.dbCores = dbTime.Seconds() / elapsed.Seconds()
 	}
 	var all []time.Duration
 	var bytes int64
@@ -589,7 +625,37 @@ func drive(ctx context.Context, c *http.Client, sc scenario, workers int, d time
 	r.rps = float64(r.n) / elapsed.Seconds()
 	r.p50, r.p95, r.p99, r.max = pct(0.50), pct(0.95), pct(0.99), all[len(all)-1]
 	r.bytes = float64(bytes) / float64(r.n)
+	if r.procCores > 0 {
+		r.cpuPerReq = time.Duration((r.procCores + r.dbCores) / r.rps * float64(time.Second))
+	}
 	return r
+}
+
+// analyze gathers planner statistics for the tables of the store's schema
+// only (a bare ANALYZE would visit every schema of the database).
+func analyze(ctx context.Context, db *store.DB) error {
+	rows, err := db.Query(ctx, `SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	_, err = db.Exec(ctx, "ANALYZE "+strings.Join(tables, ", "))
+	return err
 }
 
 // procCPU is the CPU time this process used so far (user and system).
@@ -625,6 +691,90 @@ func hostCPU() time.Duration {
 		busy += n
 	}
 	return time.Duration(busy) * time.Second / 100 // USER_HZ
+}
+
+// postgresTicks returns the CPU time (user+system, in clock ticks) of
+// each process named "postgres" on this machine (Linux; nil elsewhere).
+func postgresTicks() map[int]int64 {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	out := map[int]int64{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		open, closing := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
+		if open < 0 || closing < open || st[open+1:closing] != "postgres" {
+			continue
+		}
+		f := strings.Fields(st[closing+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64) // utime: field 14 of stat
+		s, _ := strconv.ParseInt(f[12], 10, 64) // stime: field 15
+		out[pid] = u + s
+	}
+	return out
+}
+
+// postgresMeter measures the CPU the local PostgreSQL server's processes
+// use between start and stop, sampling every 200 ms so that backends that
+// exit meanwhile (pool churn) keep their share. Other clients of the same
+// server count too: run on a quiet server.
+type postgresMeter struct {
+	first, last map[int]int64
+	stop        chan struct{}
+	done        chan struct{}
+}
+
+func startPostgresMeter() *postgresMeter {
+	m := &postgresMeter{first: postgresTicks(), last: map[int]int64{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if m.first == nil {
+		close(m.done)
+		return m
+	}
+	go func() {
+		defer close(m.done)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			for pid, v := range postgresTicks() {
+				if _, ok := m.first[pid]; !ok {
+					m.first[pid] = 0 // started during the measure
+				}
+				m.last[pid] = v
+			}
+			select {
+			case <-m.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return m
+}
+
+// Stop ends the measure and returns the CPU time used.
+func (m *postgresMeter) Stop() time.Duration {
+	if m.first == nil {
+		return 0
+	}
+	close(m.stop)
+	<-m.done
+	var ticks int64
+	for pid, v := range m.last {
+		ticks += max(0, v-m.first[pid])
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // loadavg returns /proc/loadavg's first three fields.

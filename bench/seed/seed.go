@@ -570,17 +570,7 @@ func Run(ctx context.Context, db *store.DB, dir *directory.Service, log *audit.L
 
 	if cfg.AuditExtra > 0 {
 		start = time.Now()
-		all := append([]string{platformID}, res.OperatorIDs...)
-		for _, a := range auths {
-			all = append(all, a.id)
-		}
-		arng := rand.New(rand.NewPCG(3, 4))
-		err = inBatches(ctx, db, cfg.AuditExtra, cfg.Batch*20, func(tx *store.Tx, i int) error {
-			org := all[arng.IntN(len(all))]
-			return log.Record(ctx, tx, audit.Entry{OrgID: org, Action: "bench.filler", ObjectType: "organization", ObjectID: org,
-				Details: map[string]any{"n": i, "note": "load-test filler entry"}})
-		}, func(done int) { cfg.progress("audit filler: %d/%d", done, cfg.AuditExtra) })
-		if err != nil {
+		if err := AppendAudit(ctx, db, log, cfg); err != nil {
 			return Result{}, err
 		}
 		phase("audit filler entries", cfg.AuditExtra, start)
@@ -591,6 +581,45 @@ func Run(ctx context.Context, db *store.DB, dir *directory.Service, log *audit.L
 
 	res.fixtures()
 	return res, nil
+}
+
+// AppendAudit appends cfg.AuditExtra entries (action "bench.filler") to
+// the audit trail through log.Record, each about an organisation drawn at
+// random, in transactions of 20*cfg.Batch entries: a long trail for the
+// audit scenarios, also on a store seeded earlier.
+func AppendAudit(ctx context.Context, db *store.DB, log *audit.Log, cfg Config) error {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 1000
+	}
+	if authz.ActorFrom(ctx) == nil {
+		ctx = authz.WithActor(ctx, authz.CLI("bench-seed"))
+	}
+	var all []string
+	rows, err := db.Query(ctx, `SELECT CAST(id AS TEXT) FROM organizations ORDER BY short_name`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return errs.Wrap(err, "organisations")
+		}
+		all = append(all, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return errs.Wrap(err, "organisations")
+	}
+	if len(all) == 0 {
+		return errs.E(errs.NotFound, "no organisation to write audit entries about")
+	}
+	rng := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
+	return inBatches(ctx, db, cfg.AuditExtra, cfg.Batch*20, func(tx *store.Tx, i int) error {
+		org := all[rng.IntN(len(all))]
+		return log.Record(ctx, tx, audit.Entry{OrgID: org, Action: "bench.filler", ObjectType: "organization", ObjectID: org,
+			Details: map[string]any{"n": i, "note": "load-test filler entry"}})
+	}, func(done int) { cfg.progress("audit filler: %d/%d", done, cfg.AuditExtra) })
 }
 
 // Emails of the designated users.
