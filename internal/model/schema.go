@@ -119,7 +119,7 @@ func patternName(re string) string {
 	case "^[a-z0-9]+(-[a-z0-9]+)*$":
 		return "a code: lower-case letters and digits, words joined by '-'"
 	case "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$":
-		return "a UUID v4 in lower case"
+		return "a UUID in lower case"
 	case "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$":
 		return "a UUID in lower case"
 	case "^[a-z]{2}$":
