@@ -15,7 +15,6 @@ import (
 	"github.com/nisduc/nisduc/internal/authz"
 	"github.com/nisduc/nisduc/internal/directory"
 	"github.com/nisduc/nisduc/internal/errs"
-	"github.com/nisduc/nisduc/internal/notify"
 )
 
 // OpenAPIDoc is the API's description, served at /api/v1/openapi.json; the
@@ -600,5 +599,3 @@ func (s *Server) apiInboxRead(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-
-var _ = notify.Notification{}

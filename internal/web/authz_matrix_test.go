@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -372,5 +371,3 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 }
-
-var _ = url.Values{}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/nisduc/nisduc/internal/authz"
-	"github.com/nisduc/nisduc/internal/notify"
 )
 
 func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) error {
@@ -36,5 +35,3 @@ func (s *Server) inboxRead(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
 	return nil
 }
-
-var _ notify.Notification
