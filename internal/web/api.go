@@ -79,12 +79,8 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	a := authz.ActorFrom(r.Context())
 	out := apiActor{UserID: a.UserID, Email: a.Email, Name: a.Name, OrgID: a.OrgID, OrgKind: a.OrgKind,
 		Roles: a.Roles, Sectors: a.Sectors, Language: a.Lang, TimeZone: a.TZ}
-	if out.Roles == nil {
-		out.Roles = []authz.Role{}
-	}
-	if out.Sectors == nil {
-		out.Sectors = []string{}
-	}
+	out.Roles = nonNil(out.Roles)
+	out.Sectors = nonNil(out.Sectors)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -128,9 +124,7 @@ func (s *Server) apiOrgList(w http.ResponseWriter, r *http.Request) error {
 		limit = directory.DefaultLimit
 	}
 	items := pg.Items
-	if items == nil {
-		items = []directory.Org{}
-	}
+	items = nonNil(items)
 	writeJSON(w, http.StatusOK, orgList{Items: items, Total: pg.Total, Limit: min(limit, directory.MaxLimit), Offset: offset})
 	return nil
 }
@@ -258,9 +252,7 @@ func (s *Server) apiOrgLinks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if links == nil {
-		links = []directory.Link{}
-	}
+	links = nonNil(links)
 	writeJSON(w, http.StatusOK, map[string]any{"items": links})
 	return nil
 }
@@ -274,9 +266,7 @@ func (s *Server) apiOrgUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if users == nil {
-		users = []directory.User{}
-	}
+	users = nonNil(users)
 	writeJSON(w, http.StatusOK, map[string]any{"items": users})
 	return nil
 }
@@ -288,9 +278,7 @@ func (s *Server) apiLinkList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if links == nil {
-		links = []directory.Link{}
-	}
+	links = nonNil(links)
 	writeJSON(w, http.StatusOK, map[string]any{"items": links})
 	return nil
 }
@@ -366,9 +354,7 @@ func (s *Server) apiUserList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if users == nil {
-		users = []directory.User{}
-	}
+	users = nonNil(users)
 	writeJSON(w, http.StatusOK, map[string]any{"items": users})
 	return nil
 }

@@ -39,9 +39,7 @@ func (s *Server) apiModelList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []model.Summary{}
-	}
+	list = nonNil(list)
 	if !canEditModels(r.Context()) {
 		for i := range list {
 			list[i].CreatedBy = ""
@@ -126,9 +124,7 @@ func (s *Server) apiModelDiff(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if changes == nil {
-		changes = []model.Change{}
-	}
+	changes = nonNil(changes)
 	writeJSON(w, http.StatusOK, apiDiff{Code: code, From: from, To: to, Changes: changes})
 	return nil
 }

@@ -340,3 +340,12 @@ func jsonContentType(ct string) bool {
 	mt = strings.TrimSpace(mt)
 	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
+
+// nonNil turns a nil slice into an empty one, so that JSON shows [] rather
+// than null for a list with nothing in it.
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
